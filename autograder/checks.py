@@ -1,0 +1,128 @@
+"""Assertions for graders, each failing with a message that names the mistake.
+
+Every check looks at values that already crossed into the trusted process; nothing here
+trusts an object's own methods (``__eq__``, ``__bool__``) when the object came from a
+student: types are checked exactly first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+
+class Mistake(AssertionError):
+    """A failed check; its message is the feedback the student reads."""
+
+
+def fmt_shape(shape: Any) -> str:
+    return "(" + ", ".join(str(int(d)) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def type_name(value: Any) -> str:
+    kind = type(value)
+    if kind.__name__ == "RemoteObject":
+        return f"a {value.type_name} object"
+    return f"a {kind.__module__ + '.' if kind.__module__ not in ('builtins',) else ''}{kind.__qualname__}"
+
+
+def expect_type(value: Any, kind: type, what: str) -> None:
+    """Exact type: subclasses (tensor subclasses, always-equal objects, bool for int) fail."""
+    if type(value) is not kind:
+        raise Mistake(f"{what} should be a {kind.__module__ + '.' if kind.__module__ != 'builtins' else ''}"
+                      f"{kind.__qualname__}, but it is {type_name(value)}")
+
+
+def expect_tensor_meta(actual: Any, expected: torch.Tensor, what: str, *, check_device: bool = True) -> None:
+    """Type, shape, dtype and device, in that order; never broadcasts."""
+    expect_type(actual, torch.Tensor, what)
+    if actual.shape != expected.shape:
+        raise Mistake(f"{what} has shape {fmt_shape(actual.shape)}, expected {fmt_shape(expected.shape)}")
+    if actual.dtype != expected.dtype:
+        raise Mistake(f"{what} has dtype {actual.dtype}, expected {expected.dtype}")
+    if check_device and actual.device.type != expected.device.type:
+        raise Mistake(f"{what} is on device '{actual.device}', expected '{expected.device}' "
+                      "(create tensors with device=input.device instead of a fixed device)")
+
+
+def first_difference(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float) -> tuple | None:
+    """Index of the first element that differs (NaN equal only to NaN), or None."""
+    a, e = actual.detach().cpu(), expected.detach().cpu()
+    if a.is_floating_point() or a.is_complex() or e.is_floating_point():
+        close = torch.isclose(a.to(torch.float64), e.to(torch.float64), rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        close = a == e
+    bad = (~close).nonzero()
+    return tuple(int(i) for i in bad[0]) if len(bad) else None
+
+
+def expect_tensor(actual: Any, expected: torch.Tensor, what: str, *, rtol: float = 1e-5, atol: float = 1e-6,
+                  check_device: bool = True) -> None:
+    """Exact type, shape, dtype and device, then values, reporting the first bad index."""
+    expect_tensor_meta(actual, expected, what, check_device=check_device)
+    if actual.device.type == "meta":
+        return
+    index = first_difference(actual, expected, rtol, atol)
+    if index is not None:
+        yours = actual.detach().cpu()[index].item()
+        true = expected.detach().cpu()[index].item()
+        at = f" at index {index if len(index) != 1 else index[0]}" if index else ""
+        raise Mistake(f"{what} is wrong{at}: yours {yours:.6g} vs expected {true:.6g}"
+                      if isinstance(yours, float) else f"{what} is wrong{at}: yours {yours} vs expected {true}")
+
+
+def expect_value(actual: Any, expected: Any, what: str) -> None:
+    """Exact type and equality for plain Python values (int, bool, str, tuples of these)."""
+    expect_type(actual, type(expected), what)
+    if isinstance(expected, (tuple, list)):
+        if len(actual) != len(expected):
+            raise Mistake(f"{what} has {len(actual)} items, expected {len(expected)}: yours {actual!r} vs "
+                          f"expected {expected!r}")
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            expect_value(a, e, f"{what}[{i}]")
+        return
+    if actual != expected:
+        raise Mistake(f"{what} is {actual!r}, expected {expected!r}")
+
+
+def expect_close(actual: Any, expected: float, what: str, *, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """A Python float (exact type) close to the expected number."""
+    expect_type(actual, float, what)
+    if not abs(actual - expected) <= atol + rtol * abs(expected):
+        raise Mistake(f"{what} is {actual:.6g}, expected {expected:.6g}")
+
+
+def same_storage(a: Any, b: Any) -> bool:
+    """True iff two received tensors/arrays share memory (decided here, in the grader)."""
+    if type(a) is np.ndarray or type(b) is np.ndarray:
+        as_np = (lambda v: v if type(v) is np.ndarray else v.detach().cpu().numpy())
+        return bool(np.shares_memory(as_np(a), as_np(b)))
+    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+
+def expect_view_of(result: torch.Tensor, base: Any, what: str, base_name: str = "the input") -> None:
+    """The result must use the input's storage (a view), not a copy."""
+    if not same_storage(result, base):
+        raise Mistake(f"{what} is a copy, but it must be a view of {base_name} (share its storage); "
+                      "use slicing, view() or t() rather than clone(), indexing with a list, or torch.tensor()")
+
+
+def expect_not_shared(result: torch.Tensor, base: Any, what: str, base_name: str = "the input") -> None:
+    """The result must own its memory."""
+    if same_storage(result, base):
+        raise Mistake(f"{what} shares memory with {base_name}, but it must be an independent copy")
+
+
+def expect_unchanged(after: Any, before: torch.Tensor | np.ndarray, name: str) -> None:
+    """An argument must be exactly as it was before the call."""
+    a = torch.from_numpy(after) if type(after) is np.ndarray else after
+    b = torch.from_numpy(before) if type(before) is np.ndarray else before
+    if a.device.type == "meta":
+        return
+    if a.shape != b.shape or not torch.equal(a.cpu(), b.cpu()):
+        index = first_difference(a, b, 0, 0) if a.shape == b.shape else None
+        where = f" (first change at index {index})" if index else ""
+        raise Mistake(f"your function changed its argument `{name}`{where}; it must leave inputs unchanged "
+                      "(work on a copy or use out-of-place operations)")

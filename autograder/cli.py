@@ -1,0 +1,52 @@
+"""The ``tensorgrade`` command: one sub-command per verb, each in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from autograder import exitcodes
+from autograder.assignment import UnknownAssignment
+
+# verb modules, in the order --help lists them; each has add_parser() and run()
+VERBS = ("autograder.commands.demo", "autograder.commands.check", "autograder.commands.grade",
+         "release.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tensorgrade",
+        description="Graded PyTorch exercises and the autograder that scores them. Student code runs in "
+                    "a sandboxed worker process; scores are decided only in the grader.",
+        epilog="Start with `tensorgrade demo`. Students: `tensorgrade check hw1_storage storage.py`.")
+    subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND")
+    for name in VERBS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return exitcodes.USAGE
+    try:
+        return args.run(args)
+    except UnknownAssignment as exc:
+        print(f"tensorgrade: {exc.args[0]}", file=sys.stderr)
+        return exitcodes.USAGE
+    except KeyboardInterrupt:
+        print("tensorgrade: interrupted; grades already recorded are kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

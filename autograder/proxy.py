@@ -1,0 +1,379 @@
+"""The trusted side of the channel: start the worker, send requests, check replies.
+
+Graders see a :class:`StudentProxy`: ``student.row_view(x, 1)`` runs ``row_view`` in the
+worker and returns plain data, checked by :func:`autograder.wire.decode`. A crash, a
+timeout or an exception in student code arrives as a :class:`StudentFault` with a message
+written for the student; the worker is then started afresh for the next test.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import select
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from autograder import wire
+from autograder.sandbox import Limits, WorkerProcess, start_worker
+from autograder.submission import Submission
+
+
+class StudentFault(Exception):
+    """Something the student's code did that fails the current test (message is for the student)."""
+
+
+class StudentError(StudentFault):
+    """Student code raised an exception."""
+
+    def __init__(self, message: str, error: dict) -> None:
+        super().__init__(message)
+        self.error = error
+
+    @property
+    def type_name(self) -> str:
+        return self.error.get("type", "")
+
+    def is_a(self, builtin_name: str) -> bool:
+        """True when the exception derives from the named *built-in* exception class."""
+        return builtin_name in self.error.get("builtins", [])
+
+
+class StudentTimeout(StudentFault):
+    """A call did not finish in time."""
+
+
+class StudentCrash(StudentFault):
+    """The worker died (segfault, os._exit, killed by a limit)."""
+
+
+class BadReply(StudentFault):
+    """The worker's reply was not plain data of an allowed form."""
+
+
+class OutputTap:
+    """Drains the worker's stdout/stderr in a thread, keeping at most ``cap`` bytes per take."""
+
+    def __init__(self, stream: Any, cap: int) -> None:
+        self.cap, self.kept, self.dropped = cap, bytearray(), 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, stream: Any) -> None:
+        fd = stream.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self.lock:
+                room = self.cap - len(self.kept)
+                self.kept += chunk[: max(room, 0)]
+                self.dropped += max(len(chunk) - max(room, 0), 0)
+
+    def take(self) -> str:
+        """What the student printed since the last take, decoded leniently (never parsed)."""
+        with self.lock:
+            text = bytes(self.kept).decode("utf-8", errors="replace")
+            if self.dropped:
+                text += f"\n… {self.dropped:,} more bytes of output were discarded"
+            self.kept, self.dropped = bytearray(), 0
+        return text
+
+
+def _signal_words(returncode: int | None) -> str:
+    if returncode is None:
+        return "stopped responding"
+    if returncode < 0:
+        import signal
+
+        sig = -returncode
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        meaning = {
+            "SIGSEGV": "a segmentation fault (memory access error)",
+            "SIGKILL": "being killed (often for using too much memory)",
+            "SIGXCPU": "using more CPU time than allowed",
+            "SIGXFSZ": "writing a file larger than allowed",
+            "SIGABRT": "an abort",
+        }.get(name, f"signal {name}")
+        return f"died from {meaning}"
+    return f"exited with status {returncode} (did your code call sys.exit or os._exit?)"
+
+
+@dataclass
+class Call:
+    """The result of one call, with the arguments as they were after it (for in-place checks)."""
+
+    result: Any
+    args: tuple
+    kwargs: dict
+    output: str
+
+
+class Session:
+    """One submission's worker, restarted on demand after a crash or timeout."""
+
+    def __init__(self, submission: Submission, limits: Limits | None = None) -> None:
+        self.submission = submission
+        self.limits = limits or Limits()
+        self.process: WorkerProcess | None = None
+        self.tap: OutputTap | None = None
+        self.generation = 0
+        self.load_error: str | None = None
+        self.names: list[str] = []
+        self.cell_errors: list[dict] = []
+        self.restarts = 0
+        self.timed_out: set[str] = set()  # functions that timed out in the current test
+
+    # ------------------------------------------------------------ lifecycle
+
+    def ensure_started(self) -> None:
+        if self.process is not None and self.process.popen.poll() is None:
+            return
+        if self.load_error and self.process is not None:
+            return
+        if self.process is not None:
+            self.restarts += 1
+            self.process.kill()
+        self.generation += 1
+        if self.submission.problem:
+            self.load_error = self.submission.problem
+            return
+        self.process = start_worker(self.submission.filename, self.submission.raw, self.limits)
+        self.tap = OutputTap(self.process.popen.stdout, self.limits.output_bytes)
+        self.load_error = None
+        reply = self._exchange({"op": "load", "module": self.submission.module,
+                                "path": self.submission.filename, "cells": self.submission.cells},
+                               timeout=max(self.limits.call_timeout, 30.0))
+        if not reply["ok"]:
+            self.load_error = describe_error(reply["error"], f"importing {self.submission.filename}")
+            return
+        value = self.decode(reply["value"])
+        self.names, self.cell_errors = value["names"], value["cell_errors"]
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ exchange
+
+    def _exchange(self, request: dict, timeout: float) -> dict:
+        """Send one request and wait for its reply; any failure kills the worker."""
+        assert self.process is not None
+        proc = self.process
+        try:
+            wire.write_frame(proc.req_fd, wire.dumps(request))
+            ready, _, _ = select.select([proc.rep_fd], [], [], timeout)
+            if not ready:
+                self._kill()
+                raise StudentTimeout(f"did not finish within {timeout:g} s "
+                                     "(an infinite loop, a sleep, or far too slow) and was stopped")
+            payload = wire.read_frame(proc.rep_fd)
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            code = self._kill()
+            raise StudentCrash(f"crashed: the worker running your code {_signal_words(code)}") from None
+        except wire.WireError as exc:
+            self._kill()
+            raise BadReply(f"sent back something the grader cannot accept: {exc}") from None
+        try:
+            reply = wire.loads(payload)
+        except wire.WireError as exc:
+            self._kill()
+            raise BadReply(f"sent back something the grader cannot accept: {exc}") from None
+        if type(reply) is not dict or type(reply.get("ok")) is not bool:
+            self._kill()
+            raise BadReply("the worker's reply was not in the grader's format")
+        return reply
+
+    def _kill(self) -> int | None:
+        proc, self.process = self.process, None
+        if proc is None:
+            return None
+        try:
+            code = proc.popen.wait(timeout=0.2)
+        except Exception:  # noqa: BLE001 - still running: kill it
+            code = None
+        proc.kill()
+        return code
+
+    def decode(self, value: Any) -> Any:
+        generation = self.generation
+        return wire.decode(value, lambda ref: RemoteObject(self, ref, generation))
+
+    def request(self, request: dict, what: str, timeout: float | None = None) -> dict:
+        """Send a request about student code; raise StudentFault for anything but a clean reply."""
+        self.ensure_started()
+        if self.load_error:
+            raise StudentError(self.load_error, {"type": "ImportError", "builtins": []})
+        try:
+            reply = self._exchange(request, timeout or self.limits.call_timeout)
+        except StudentFault as fault:
+            raise type(fault)(f"{what} {fault}") from None
+        if not reply["ok"]:
+            error = reply.get("error") if type(reply.get("error")) is dict else {}
+            raise StudentError(describe_error(error, what), error)
+        try:
+            return {k: self.decode(v) if k in ("value", "args", "kwargs") else v for k, v in reply.items()}
+        except wire.WireError as exc:
+            raise BadReply(f"{what} returned something the grader cannot accept: {exc}") from None
+
+    def output(self) -> str:
+        return self.tap.take() if self.tap else ""
+
+    # ------------------------------------------------------------ operations
+
+    def encode(self, value: Any) -> Any:
+        def keep(obj: Any) -> wire.Ref:
+            if isinstance(obj, RemoteObject):
+                if obj._generation != self.generation:
+                    raise StudentCrash("an object from before the worker restarted can no longer be used")
+                return obj._ref
+            raise TypeError(f"cannot send a {type(obj).__name__} to the worker")
+
+        return wire.encode(value, keep)
+
+    def call(self, name: str | None, args: tuple, kwargs: dict, *, target: int | None = None,
+             return_args: bool = False, timeout: float | None = None, label: str | None = None) -> Call:
+        key = name if target is None else f"{target}.{name}"
+        label = label or f"`{name}`"
+        if key in self.timed_out:
+            raise StudentTimeout(f"{label} was not run again: it timed out earlier in this test")
+        self.ensure_started()
+        request = {"op": "call", "target": target, "name": name, "args": self.encode(tuple(args)),
+                   "kwargs": self.encode(dict(kwargs)), "return_args": return_args}
+        try:
+            reply = self.request(request, label, timeout)
+        except StudentTimeout:
+            self.timed_out.add(key)
+            raise
+        return Call(reply["value"], reply.get("args", ()), reply.get("kwargs", {}), self.output())
+
+    def trusted(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        """Run grader-side ``fn`` (source shipped by text) in the worker; returns its result or a handle."""
+        self.ensure_started()
+        source = textwrap.dedent(inspect.getsource(fn))
+        request = {"op": "trusted", "source": source, "name": fn.__name__,
+                   "args": self.encode(args), "kwargs": self.encode(kwargs)}
+        return self.request(request, f"the grader's helper `{fn.__name__}`")["value"]
+
+
+def describe_error(error: dict, what: str) -> str:
+    """A student-readable sentence for an exception raised in the worker."""
+    kind = str(error.get("type", "an error"))
+    message = str(error.get("message", ""))
+    where = error.get("where") or []
+    text = f"{what} raised {kind}: {message}" if message else f"{what} raised {kind}"
+    if kind == "NotImplementedError":
+        text = f"{what} is not implemented yet (it raised NotImplementedError)"
+    if where and type(where) is list:
+        text += f" (at {str(where[-1])[:300]})"
+    return text
+
+
+class RemoteObject:
+    """A student object that cannot be data (a model, a loader): calls go to the worker."""
+
+    def __init__(self, session: Session, ref: wire.Ref, generation: int) -> None:
+        self._session, self._ref, self._generation = session, ref, generation
+
+    @property
+    def type_name(self) -> str:
+        return self._ref.type_name
+
+    def _check_alive(self) -> None:
+        if self._generation != self._session.generation:
+            raise StudentCrash("this object was lost when the worker restarted")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.call_method(None, *args, **kwargs)
+
+    def call_method(self, name: str | None, *args: Any, **kwargs: Any) -> Any:
+        self._check_alive()
+        label = f"`{self.type_name}.{name}`" if name else f"calling your `{self.type_name}`"
+        return self._session.call(name, args, kwargs, target=self._ref.id, label=label).result
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        self._check_alive()
+        request = {"op": "getattr", "target": self._ref.id, "name": name}
+        return self._session.request(request, f"`{self.type_name}.{name}`")["value"]
+
+    def _builtin(self, name: str) -> dict:
+        self._check_alive()
+        return self._session.request({"op": "builtin", "target": self._ref.id, "name": name},
+                                     f"`{name}()` of your `{self.type_name}`")
+
+    def __len__(self) -> int:
+        value = self._builtin("len")["value"]
+        if type(value) is not int:
+            raise BadReply("len() did not return an int")
+        return value
+
+    def __iter__(self) -> RemoteObject:
+        value = self._builtin("iter")["value"]
+        if not isinstance(value, RemoteObject):
+            raise BadReply("iter() did not return an iterator")
+        return value
+
+    def __next__(self) -> Any:
+        reply = self._builtin("next")
+        if reply.get("stop") is True:
+            raise StopIteration
+        return reply["value"]
+
+    def __repr__(self) -> str:
+        return f"<student {self.type_name} (handle {self._ref.id})>"
+
+
+class StudentProxy:
+    """What graders get as the ``student`` fixture: attribute access calls into the worker."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def remote(*args: Any, **kwargs: Any) -> Any:
+            return self.call(name, *args, **kwargs).result
+
+        remote.__name__ = name
+        return remote
+
+    def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Call:
+        """Call ``name`` and get back the result *and* the arguments as they were after the call."""
+        return self._session.call(name, args, kwargs, return_args=True, timeout=timeout)
+
+    def has(self, name: str) -> bool:
+        """Whether the submission defines a callable ``name`` (after it imported cleanly)."""
+        self._session.ensure_started()
+        return name in self._session.names
+
+    def trusted(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        return self._session.trusted(fn, *args, **kwargs)
+
+    def timed(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+        """Call and return (result, seconds measured by the grader's clock)."""
+        start = time.perf_counter()
+        result = getattr(self, name)(*args, **kwargs)
+        return result, time.perf_counter() - start
+
+    @property
+    def session(self) -> Session:
+        return self._session

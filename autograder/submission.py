@@ -1,0 +1,132 @@
+"""Reading one submission file (.py or .ipynb) into what the worker will execute.
+
+Nothing here runs student code. A file that cannot be read becomes a Submission with a
+``problem``: every test that needs the code fails with that message, and grading goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_SUBMISSION_BYTES = 2 * 1024 * 1024
+CHECK_TAG = "tensorgrade-check"  # notebook cells with this tag hold public checks, not answers
+_MAGIC = re.compile(r"^(\s*)([%!].*)$")
+
+
+@dataclass
+class Submission:
+    """One student's file, as the worker will see it."""
+
+    path: Path
+    module: str  # the module name graders expect (e.g. "storage")
+    raw: bytes = b""
+    cells: list[tuple[str, str]] = field(default_factory=list)  # (source, label) executed in order
+    problem: str | None = None  # a student-readable reason the file cannot be run
+
+    @property
+    def filename(self) -> str:
+        return f"{self.module}.py"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+def load_submission(path: str | Path, module: str) -> Submission:
+    """Read ``path``; never raises for a bad file (the problem is recorded instead)."""
+    path = Path(path)
+    sub = Submission(path=path, module=module)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SUBMISSION_BYTES:
+            sub.problem = (f"the file is {size:,} bytes, more than the {MAX_SUBMISSION_BYTES:,} allowed; "
+                           "submit only your code (no data or outputs)")
+            return sub
+        sub.raw = path.read_bytes()
+    except OSError as exc:
+        sub.problem = f"the file could not be read ({exc.strerror})"
+        return sub
+    if path.suffix == ".ipynb":
+        _read_notebook(sub)
+    else:
+        _read_python(sub)
+    return sub
+
+
+def _read_python(sub: Submission) -> None:
+    if not sub.raw.strip():
+        sub.problem = "the file is empty: did you save before submitting?"
+        return
+    if b"\x00" in sub.raw:
+        sub.problem = "the file is not Python source (it contains binary data)"
+        return
+    try:
+        text = sub.raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        sub.problem = f"the file is not UTF-8 text (bad byte at position {exc.start})"
+        return
+    problem = _syntax_problem(text, sub.filename)
+    if problem:
+        sub.problem = problem
+        return
+    sub.cells = [(text, sub.filename)]
+
+
+def _syntax_problem(text: str, label: str) -> str | None:
+    try:
+        compile(text, label, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        line = (exc.text or "").strip()
+        return f"{label} has a syntax error on line {exc.lineno}: {exc.msg}" + (f" → {line}" if line else "")
+    except ValueError as exc:
+        return f"{label} cannot be compiled: {exc}"
+    return None
+
+
+def notebook_code_cells(nb: dict) -> list[tuple[str, list[str]]]:
+    """(source, tags) of each code cell of a notebook dict."""
+    cells = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        tags = list(cell.get("metadata", {}).get("tags", []))
+        cells.append((source, tags))
+    return cells
+
+
+def strip_magics(source: str) -> str:
+    """Comment out IPython magics and shell escapes: they mean nothing outside a kernel."""
+    return "\n".join(_MAGIC.sub(r"\1pass  # removed: \2", line) for line in source.splitlines())
+
+
+def _read_notebook(sub: Submission) -> None:
+    import nbformat
+
+    try:
+        nb = json.loads(sub.raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        sub.problem = f"the notebook is not valid JSON ({exc}); re-download it or submit the .py file"
+        return
+    try:
+        node = nbformat.from_dict(nb)
+        nbformat.validate(node)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        sub.problem = f"the file is not a valid Jupyter notebook ({first})"
+        return
+    for index, (source, tags) in enumerate(notebook_code_cells(nb)):
+        if CHECK_TAG in tags or not source.strip():
+            continue
+        label = f"{sub.path.name} [cell {index + 1}]"
+        code = strip_magics(source)
+        problem = _syntax_problem(code, label)
+        # a cell with a syntax error is skipped alone; the others still define their functions
+        sub.cells.append((code if problem is None else f"raise SyntaxError({problem!r})", label))
+    if not sub.cells:
+        sub.problem = "the notebook has no code cells with answers"

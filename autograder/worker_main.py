@@ -1,0 +1,207 @@
+"""The worker: the only process that runs student code.
+
+It imports one submission and answers requests from the trusted grader over two pipes:
+call a function, read an attribute, run a trusted grader-side helper, iterate a handle.
+Replies are plain data (see :mod:`autograder.wire`); everything else stays here behind a
+handle. Nothing in this process decides a score.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+import traceback
+import types
+from typing import Any
+
+from autograder import wire
+
+MAX_MESSAGE = 2000  # characters of an exception message sent back
+
+
+def _safe_text(obj: Any, limit: int = MAX_MESSAGE) -> str:
+    """str() that survives objects whose __str__ raises or returns something odd."""
+    try:
+        text = str(obj)
+        if type(text) is not str:
+            raise TypeError
+    except BaseException:  # noqa: BLE001 - student objects may raise anything, even SystemExit
+        text = f"<{type(obj).__name__} whose str() failed>"
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _error(exc: BaseException) -> dict:
+    names = [k.__name__ for k in type(exc).__mro__ if k.__module__ == "builtins"]
+    tb = traceback.extract_tb(exc.__traceback__)
+    # only frames from student code are useful to a student; ours are noise
+    frames = [f for f in tb if not f.filename.endswith(("worker_main.py", "wire.py"))]
+    lines = [f"line {f.lineno}, in {f.name}: {f.line or ''}".strip() for f in frames[-5:]]
+    return {"type": _safe_text(type(exc).__name__, 200), "builtins": names,
+            "message": _safe_text(exc), "where": lines}
+
+
+class MissingFunction(Exception):
+    """The submission does not define a function the grader calls."""
+
+
+class Worker:
+    """State of one worker: the student module and the table of handles."""
+
+    def __init__(self) -> None:
+        self.module: types.ModuleType | None = None
+        self.handles: dict[int, Any] = {}
+        self.next_id = 1
+
+    # ------------------------------------------------------------ handles
+
+    def keep(self, obj: Any) -> wire.Ref:
+        ref = wire.Ref(self.next_id, _safe_text(type(obj).__qualname__, 200))
+        self.handles[ref.id] = obj
+        self.next_id += 1
+        return ref
+
+    def resolve(self, ref: wire.Ref) -> Any:
+        if ref.id not in self.handles:
+            raise LookupError(f"no object with handle {ref.id}")
+        return self.handles[ref.id]
+
+    def decode_args(self, value: Any) -> Any:
+        return wire.decode(value, self.resolve)
+
+    # ------------------------------------------------------------ ops
+
+    def op_load(self, req: dict) -> dict:
+        """Import the submission: a .py file whole, or notebook cells one by one."""
+        name = req["module"]
+        module = types.ModuleType(name)
+        module.__file__ = os.path.abspath(req["path"])
+        sys.modules[name] = module
+        self.module = module
+        warnings = []
+        for index, (source, label) in enumerate(req["cells"]):
+            try:
+                code = compile(source, label, "exec")
+                exec(code, module.__dict__)  # noqa: S102 - running student code is this process's job
+            except BaseException as exc:  # noqa: BLE001
+                if type(exc) in (KeyboardInterrupt,):
+                    raise
+                if len(req["cells"]) == 1:
+                    return {"ok": False, "error": _error(exc)}
+                warnings.append({"cell": index, "error": _error(exc)})
+        names = sorted(k for k, v in module.__dict__.items() if callable(v) and not k.startswith("_"))
+        return {"ok": True, "value": {"names": names, "cell_errors": warnings}}
+
+    def target(self, req: dict) -> Any:
+        target = req.get("target")
+        if target is None:
+            if self.module is None:
+                raise RuntimeError("no submission loaded")
+            return self.module
+        return self.resolve(wire.Ref(target))
+
+    def op_getattr(self, req: dict) -> dict:
+        value = getattr(self.target(req), req["name"])
+        return {"ok": True, "value": value}
+
+    def op_call(self, req: dict) -> dict:
+        fn = self.target(req)
+        name = req.get("name")
+        if name and fn is self.module and not callable(getattr(fn, name, None)):
+            raise MissingFunction(f"your file has no function named `{name}` (check the spelling)")
+        if name:
+            fn = getattr(fn, name)
+        args = self.decode_args(req["args"])
+        kwargs = self.decode_args(req["kwargs"])
+        result = fn(*args, **kwargs)
+        reply = {"ok": True, "value": result}
+        if req.get("return_args"):
+            reply["args"], reply["kwargs"] = args, kwargs
+        return reply
+
+    def op_trusted(self, req: dict) -> dict:
+        """Run grader-shipped code in a namespace of its own (never the student's)."""
+        namespace: dict[str, Any] = {"__name__": "tensorgrade_trusted"}
+        exec(compile(req["source"], "<grader helper>", "exec"), namespace)  # noqa: S102
+        result = namespace[req["name"]](*self.decode_args(req["args"]), **self.decode_args(req["kwargs"]))
+        return {"ok": True, "value": result}
+
+    def op_builtin(self, req: dict) -> dict:
+        obj = self.target(req)
+        name = req["name"]
+        if name == "next":
+            try:
+                return {"ok": True, "value": next(obj)}
+            except StopIteration:
+                return {"ok": True, "value": None, "stop": True}
+        fn = {"iter": iter, "len": len, "repr": repr, "bool": bool}[name]
+        return {"ok": True, "value": fn(obj)}
+
+    def op_release(self, req: dict) -> dict:
+        for ref in req["ids"]:
+            self.handles.pop(ref, None)
+        return {"ok": True, "value": None}
+
+    def op_ping(self, req: dict) -> dict:
+        return {"ok": True, "value": os.getpid()}
+
+    def handle(self, req: dict) -> dict:
+        op = getattr(self, "op_" + str(req.get("op")), None)
+        if op is None:
+            return {"ok": False, "error": {"type": "ProtocolError", "builtins": [],
+                                           "message": f"unknown op {req.get('op')!r}", "where": []}}
+        try:
+            return op(req)
+        except SystemExit as exc:
+            return {"ok": False, "error": {**_error(exc), "message": f"sys.exit({_safe_text(exc.code)}) was called"}}
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            return {"ok": False, "error": _error(exc)}
+
+    def encode_reply(self, reply: dict) -> bytes:
+        try:
+            data_keys = [k for k in ("value", "args", "kwargs") if k in reply]
+            # one encoding pass for all of them, so storage shared between them survives
+            encoded = wire.encode([reply[k] for k in data_keys], self.keep)
+            reply.update(zip(data_keys, encoded))
+            return wire.dumps(reply)
+        except BaseException as exc:  # noqa: BLE001 - e.g. a tensor subclass whose save raises
+            message = f"the value could not be sent back: {_safe_text(exc)}"
+            return wire.dumps({"ok": False, "error": {**_error(exc), "type": "UnsendableValue", "message": message}})
+
+
+def serve(req_fd: int, rep_fd: int) -> None:
+    """Answer requests until the grader closes the channel."""
+    worker = Worker()
+    while True:
+        try:
+            request = wire.loads(wire.read_frame(req_fd))
+        except (EOFError, OSError):
+            return
+        request = dict(request)
+        reply = worker.handle(request)
+        payload = worker.encode_reply(reply)
+        try:
+            wire.write_frame(rep_fd, payload)
+        except OSError:
+            return
+
+
+def main(argv: list[str]) -> None:
+    """Entry point: ``python -m autograder.worker_main REQ_FD REP_FD``."""
+    req_fd, rep_fd = int(argv[0]), int(argv[1])
+    # student code must not be able to reach the grader through stdin
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+    builtins.input = lambda *a: (_ for _ in ()).throw(EOFError("input() is not available while grading"))
+    try:
+        serve(req_fd, rep_fd)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Builds what students and graders receive from the single source in ``solutions/``."""
