@@ -126,3 +126,63 @@ def expect_unchanged(after: Any, before: torch.Tensor | np.ndarray, name: str) -
         where = f" (first change at index {index})" if index else ""
         raise Mistake(f"your function changed its argument `{name}`{where}; it must leave inputs unchanged "
                       "(work on a copy or use out-of-place operations)")
+
+
+def matches(actual: Any, predicted: Any) -> bool:
+    """True iff ``actual`` is exactly what ``predicted`` is (tensors: type, shape, dtype, values; NaN == NaN)."""
+    if type(predicted) is torch.Tensor:
+        if type(actual) is not torch.Tensor or actual.device.type == "meta":
+            return False
+        if actual.shape != predicted.shape or actual.dtype != predicted.dtype:
+            return False
+        return first_difference(actual, predicted, 1e-5, 1e-6) is None
+    return type(actual) is type(predicted) and actual == predicted
+
+
+def diagnose(actual: Any, hints: Any) -> str | None:
+    """The message of the first known mistake whose prediction equals ``actual``, or None.
+
+    ``hints`` holds (message, predicted) pairs; a callable prediction is computed lazily and a
+    prediction that raises is skipped (that mistake would have crashed instead).
+    """
+    for message, predicted in hints:
+        if callable(predicted):
+            try:
+                predicted = predicted()
+            except Exception:  # noqa: BLE001 - that mistake would have crashed, so it is not this one
+                continue
+        if matches(actual, predicted):
+            return message
+    return None
+
+
+def hinted(check: Any, actual: Any, hints: Any) -> None:
+    """Run ``check()``; when it fails and ``actual`` is what a known mistake gives, name that mistake too."""
+    try:
+        check()
+    except Mistake as exc:
+        hint = diagnose(actual, hints)
+        if hint:
+            raise Mistake(f"{exc}. {hint}") from None
+        raise
+
+
+def expect_device(actual: Any, device: str | torch.device, what: str) -> None:
+    """A tensor (exact type) on the given device type."""
+    expect_type(actual, torch.Tensor, what)
+    wanted = torch.device(device).type
+    if actual.device.type != wanted:
+        raise Mistake(f"{what} is on device '{actual.device}' for an input on '{wanted}', expected '{wanted}' "
+                      "(create new tensors with device=input.device and avoid .cpu(), .numpy() and .item())")
+
+
+def expect_matrix(actual: Any, expected: torch.Tensor, what: str, *, rtol: float = 1e-5, atol: float = 1e-6,
+                  rows: str = "output") -> None:
+    """A 2-D result such as a Jacobian (m, n): an answer that is the transpose is named as such."""
+    if (type(actual) is torch.Tensor and expected.dim() == 2 and actual.dim() == 2
+            and expected.shape[0] != expected.shape[1] and actual.shape == expected.mT.shape):
+        same = actual.device.type != "meta" and first_difference(actual.mT, expected, rtol, atol) is None
+        raise Mistake(f"{what} has shape {fmt_shape(actual.shape)}, expected {fmt_shape(expected.shape)}: "
+                      f"{'it is the transpose of the right answer' if same else 'it looks transposed'} "
+                      f"(one row per {rows}, one column per input)")
+    expect_tensor(actual, expected, what, rtol=rtol, atol=atol)

@@ -46,6 +46,7 @@ class Credit:
     def __init__(self) -> None:
         self.passed = 0
         self.failures: list[str] = []
+        self.reasons: list[str] = []  # the failures without their labels, to merge identical ones
 
     @contextlib.contextmanager
     def case(self, label: str) -> Iterator[None]:
@@ -54,6 +55,7 @@ class Credit:
             yield
         except (Mistake, StudentFault) as exc:
             self.failures.append(f"{label}: {exc}" if label else str(exc))
+            self.reasons.append(str(exc))
         else:
             self.passed += 1
 
@@ -71,6 +73,8 @@ class Credit:
     def feedback(self, limit: int = 3) -> str:
         if not self.failures:
             return ""
+        if len(set(self.reasons)) == 1 and not self.passed:
+            return self.reasons[0] if self.total == 1 else f"all {self.total} cases failed: {self.reasons[0]}"
         lines = [f"{len(self.failures)} of {self.total} cases failed:"]
         lines += [f"- {f}" for f in self.failures[:limit]]
         if len(self.failures) > limit:

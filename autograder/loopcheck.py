@@ -1,0 +1,304 @@
+"""Is a graded function free of Python loops? A static reading of its syntax tree, and a runtime trace.
+
+The static half runs in the trusted grader on the submission's *source text* (never by
+importing it): it finds ``def name`` in the file or notebook cells and reports every
+``for``/``while``/comprehension, every ``map``/``filter``/``reduce``/``Tensor.apply_``, and
+every reference to a banned API (``torch.broadcast_shapes`` …) inside it and inside the
+module-level helpers it calls, resolving ``import numpy as np``-style aliases.
+
+The runtime half, :func:`trace_calls`, is shipped to the worker with ``student.trusted`` and
+records the torch calls one student call makes (a ``TorchFunctionMode``), and optionally any
+torch/numpy function it reaches (``sys.setprofile``). A loop shows up as a call count that
+grows with the input. Its answer comes from the worker, so it is a second signal only: the
+static check, which student code cannot influence, flags code that touches the instruments.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+LOOP_NODES: dict[type, str] = {
+    ast.For: "a for loop",
+    ast.AsyncFor: "an async for loop",
+    ast.While: "a while loop",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+}
+# calls that run a Python function once per element, i.e. a loop in disguise
+LOOP_CALLS = {
+    "map": "map(), a loop in disguise",
+    "filter": "filter(), a loop in disguise",
+    "reduce": "reduce(), a loop in disguise",
+    "apply_": "Tensor.apply_(), which calls Python once per element",
+    "map_": "Tensor.map_(), which calls Python once per element",
+    "map2_": "Tensor.map2_(), which calls Python once per element",
+    "vectorize": "numpy.vectorize(), a Python loop in disguise",
+}
+# names that only make sense to defeat the grader's instruments, or that hide code from this reading
+TAMPERING = {
+    "eval": "eval(), which hides code from the loop check",
+    "exec": "exec(), which hides code from the loop check",
+    "compile": "compile(), which hides code from the loop check",
+    "__import__": "__import__(), which hides code from the loop check",
+    "importlib": "importlib, which hides code from the loop check",
+    "setprofile": "sys.setprofile, which tampers with the grader",
+    "settrace": "sys.settrace, which tampers with the grader",
+    "DisableTorchFunction": "DisableTorchFunction, which tampers with the grader",
+    "DisableTorchFunctionSubclass": "DisableTorchFunctionSubclass, which tampers with the grader",
+    "_pop_mode": "torch function mode internals, which tamper with the grader",
+    "_push_mode": "torch function mode internals, which tamper with the grader",
+}
+
+
+class FunctionNotFound(LookupError):
+    """The submission has no plain ``def`` of the graded function."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the static check objects to, with where it is."""
+
+    function: str
+    line: int
+    what: str
+    label: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.label} line {self.line}" if self.label else f"line {self.line}"
+        return f"{self.what} ({where}, in `{self.function}`)"
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A function definition found in the submission and the cell it came from."""
+
+    node: ast.AST
+    label: str
+
+
+class SourceIndex:
+    """Every cell of a submission parsed once: its top-level definitions and its import aliases."""
+
+    def __init__(self, cells: Iterable[tuple[str, str]]) -> None:
+        self.definitions: dict[str, Definition] = {}
+        self.aliases: dict[str, str] = {}
+        self.unreadable: list[str] = []
+        for source, label in cells:
+            try:
+                tree = ast.parse(source, filename=label)
+            except (SyntaxError, ValueError):
+                self.unreadable.append(label)
+                continue
+            for node in tree.body:  # later definitions win, as they do when the cells run
+                self._record(node, label)
+
+    def _record(self, node: ast.AST, label: str) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.definitions[node.name] = Definition(node, label)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self.definitions[target.id] = Definition(node.value, label)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.aliases.update(import_aliases(node))
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    self._record(child, label)
+
+    def function(self, name: str) -> Definition:
+        if name not in self.definitions:
+            raise FunctionNotFound(f"there is no `def {name}(...)` in your file; the grader reads the source "
+                                   "of each function to check it has no loops, so define it with a plain def")
+        return self.definitions[name]
+
+    def reachable(self, name: str) -> list[tuple[str, Definition]]:
+        """The function and every module-level helper it calls by name, transitively."""
+        order, seen, todo = [], set(), [name]
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in self.definitions:
+                continue
+            seen.add(current)
+            definition = self.definitions[current]
+            order.append((current, definition))
+            todo += [n.id for n in ast.walk(definition.node) if isinstance(n, ast.Name) and n.id in self.definitions]
+        return order
+
+
+def import_aliases(node: ast.Import | ast.ImportFrom) -> dict[str, str]:
+    """Local name → dotted name bound by one import statement."""
+    if isinstance(node, ast.Import):
+        return {(a.asname or a.name.split(".")[0]): (a.name if a.asname else a.name.split(".")[0]) for a in node.names}
+    base = node.module or ""
+    return {(a.asname or a.name): f"{base}.{a.name}" if base else a.name for a in node.names if a.name != "*"}
+
+
+def dotted_name(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """``np.broadcast_shapes`` → ``numpy.broadcast_shapes`` (through aliases); None for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(aliases.get(node.id, node.id))
+    return ".".join(reversed(parts))
+
+
+def _line(node: ast.AST) -> int:
+    return getattr(node, "lineno", 0)
+
+
+def _local_aliases(node: ast.AST, aliases: dict[str, str]) -> dict[str, str]:
+    local = dict(aliases)
+    for child in ast.walk(node):
+        if isinstance(child, (ast.Import, ast.ImportFrom)):
+            local.update(import_aliases(child))
+    return local
+
+
+def find_loops(cells: Iterable[tuple[str, str]], name: str, *, follow_helpers: bool = True) -> list[Finding]:
+    """Loops, comprehensions, loop-like calls and tampering in ``name`` (and the helpers it calls)."""
+    index = cells if isinstance(cells, SourceIndex) else SourceIndex(cells)
+    index.function(name)
+    targets = index.reachable(name) if follow_helpers else [(name, index.function(name))]
+    findings = []
+    for function, definition in targets:
+        aliases = _local_aliases(definition.node, index.aliases)
+        for node in ast.walk(definition.node):
+            kind = LOOP_NODES.get(type(node))
+            if kind:
+                findings.append(Finding(function, _line(node), kind, definition.label))
+            elif isinstance(node, ast.Call):
+                called = dotted_name(node.func, aliases) or ""
+                last = called.rsplit(".", 1)[-1]
+                if last in LOOP_CALLS:
+                    findings.append(Finding(function, _line(node), LOOP_CALLS[last], definition.label))
+                elif isinstance(node.func, ast.Name) and node.func.id == function:
+                    findings.append(Finding(function, _line(node), "recursion, a loop in disguise", definition.label))
+        findings += _tampering(function, definition, aliases)
+    return sorted(set(findings), key=lambda f: (f.label, f.line, f.what))
+
+
+def _tampering(function: str, definition: Definition, aliases: dict[str, str]) -> list[Finding]:
+    found = []
+    for node in ast.walk(definition.node):
+        names = []
+        if isinstance(node, ast.Name):
+            names = [aliases.get(node.id, node.id)]
+        elif isinstance(node, ast.Attribute):
+            names = [node.attr]
+        for dotted in names:
+            for part in dotted.split("."):
+                if part in TAMPERING:
+                    found.append(Finding(function, _line(node), TAMPERING[part], definition.label))
+    return found
+
+
+def find_references(cells: Iterable[tuple[str, str]], name: str, banned: Iterable[str],
+                    *, follow_helpers: bool = True) -> list[Finding]:
+    """References to banned dotted names or modules (``torch``, ``numpy.broadcast_shapes``) in ``name``.
+
+    A banned entry matches the name itself and anything under it (``torch`` bans ``torch.empty``);
+    an entry starting with ``.`` bans an attribute of that name on any object (``.expand``).
+    """
+    index = cells if isinstance(cells, SourceIndex) else SourceIndex(cells)
+    index.function(name)
+    banned = tuple(banned)
+    modules = tuple(b for b in banned if not b.startswith("."))
+    attributes = {b[1:] for b in banned if b.startswith(".")}
+    targets = index.reachable(name) if follow_helpers else [(name, index.function(name))]
+    findings = []
+    for function, definition in targets:
+        aliases = _local_aliases(definition.node, index.aliases)
+        for node in ast.walk(definition.node):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for bound in import_aliases(node).values():
+                    if _matches(bound, modules):
+                        findings.append(Finding(function, _line(node), f"an import of {bound}", definition.label))
+                continue
+            if isinstance(node, ast.Attribute) and node.attr in attributes:
+                findings.append(Finding(function, _line(node), f"`.{node.attr}`", definition.label))
+                continue
+            if isinstance(node, ast.Name):
+                dotted = aliases.get(node.id, node.id)
+                if node.id in aliases and _matches(dotted, modules):
+                    findings.append(Finding(function, _line(node), f"`{node.id}` ({dotted})", definition.label))
+        findings += _tampering(function, definition, aliases)
+    return sorted(set(findings), key=lambda f: (f.label, f.line, f.what))
+
+
+def _matches(dotted: str, modules: tuple[str, ...]) -> bool:
+    return any(dotted == m or dotted.startswith(m + ".") for m in modules)
+
+
+def describe(findings: list[Finding], limit: int = 3) -> str:
+    """One sentence listing what was found."""
+    shown = "; ".join(str(f) for f in findings[:limit])
+    more = f"; and {len(findings) - limit} more" if len(findings) > limit else ""
+    return shown + more
+
+
+# ---------------------------------------------------------------- runtime (shipped to the worker)
+
+
+def trace_calls(module_name, function_name, calls, watch_libraries=False):
+    """Run the student's function on each argument tuple, recording torch calls (runs in the worker).
+
+    Self-contained on purpose: ``student.trusted`` ships only this function's source text.
+    Returns, per call, ``{"count", "names", "libraries", "error"}``.
+    """
+    import sys
+
+    from torch.overrides import TorchFunctionMode
+
+    class Recorder(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.names = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.names.append(str(getattr(func, "__name__", type(func).__name__)))
+            return func(*args, **(kwargs or {}))
+
+    def library_of(frame, event, arg):
+        if event == "call":
+            module = str(frame.f_globals.get("__name__", ""))
+            return f"{module}.{frame.f_code.co_name}" if module.split(".")[0] in ("torch", "numpy") else None
+        if event == "c_call":
+            owner = getattr(arg, "__self__", None)
+            module = getattr(arg, "__module__", None) or type(owner).__module__
+            return f"{module}.{getattr(arg, '__name__', '?')}" if str(module).split(".")[0] in ("torch", "numpy") \
+                else None
+        return None
+
+    function = getattr(sys.modules[module_name], function_name)
+    report = []
+    for args in calls:
+        recorder, libraries, error = Recorder(), [], None
+
+        def profile(frame, event, arg, libraries=libraries):
+            found = library_of(frame, event, arg)
+            if found and len(libraries) < 50:
+                libraries.append(found)
+
+        try:
+            with recorder:
+                if watch_libraries:
+                    sys.setprofile(profile)
+                try:
+                    function(*args)
+                finally:
+                    if watch_libraries:
+                        sys.setprofile(None)
+        except Exception as exc:  # noqa: BLE001 - reported to the grader, which decides
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        libraries = [name for name in libraries if not name.endswith(".setprofile")]
+        report.append({"count": len(recorder.names), "names": recorder.names[:100],
+                       "libraries": sorted(set(libraries)), "error": error})
+    return report
