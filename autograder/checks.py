@@ -7,6 +7,8 @@ student: types are checked exactly first.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -156,10 +158,11 @@ def diagnose(actual: Any, hints: Any) -> str | None:
     return None
 
 
-def hinted(check: Any, actual: Any, hints: Any) -> None:
-    """Run ``check()``; when it fails and ``actual`` is what a known mistake gives, name that mistake too."""
+@contextlib.contextmanager
+def naming_mistakes(actual: Any, hints: Any) -> Iterator[None]:
+    """Around checks of ``actual``: when one fails and ``actual`` is what a known mistake gives, name it too."""
     try:
-        check()
+        yield
     except Mistake as exc:
         hint = diagnose(actual, hints)
         if hint:

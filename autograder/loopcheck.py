@@ -302,3 +302,67 @@ def trace_calls(module_name, function_name, calls, watch_libraries=False):
         report.append({"count": len(recorder.names), "names": recorder.names[:100],
                        "libraries": sorted(set(libraries)), "error": error})
     return report
+
+
+# ---------------------------------------------------------------- grader-side checks (trusted process)
+
+
+def _submission(student):
+    return student.session.submission
+
+
+def expect_no_loops(student, name: str, *, banned: Iterable[str] = (), loops_allowed: bool = False) -> None:
+    """Fail with a Mistake when the source of ``name`` (or a helper it calls) has a loop or a banned API."""
+    from autograder.checks import Mistake
+
+    index = SourceIndex(_submission(student).cells)
+    try:
+        findings = [] if loops_allowed else find_loops(index, name)
+        findings += find_references(index, name, banned) if banned else []
+    except FunctionNotFound as exc:
+        raise Mistake(str(exc)) from None
+    findings = sorted(set(findings), key=lambda f: (f.label, f.line, f.what))
+    if findings:
+        rule = "no Python loops" if not banned else "no loops" if not loops_allowed else "none of these"
+        raise Mistake(f"`{name}` uses {describe(findings)}; expected {rule}: "
+                      + ("use tensor operations on whole tensors instead" if not banned else
+                         "work from the shapes alone, by the three rules of the lecture"))
+
+
+def traced(student, name: str, calls: list[tuple], watch_libraries: bool = False) -> list[dict]:
+    """Run :func:`trace_calls` in the worker and check the shape of its answer (it is untrusted data)."""
+    from autograder.checks import Mistake
+
+    report = student.trusted(trace_calls, _submission(student).module, name, list(calls), watch_libraries)
+    fields = {"count": int, "names": list, "libraries": list, "error": (str, type(None))}
+    if type(report) is not list or len(report) != len(calls) or not all(
+            type(r) is dict and all(isinstance(r.get(k), t) and type(r.get(k)) is not bool for k, t in fields.items())
+            for r in report):
+        raise Mistake("the loop check could not read what your code did (did something replace the grader's tools?)")
+    for entry in report:
+        if entry["error"]:
+            raise Mistake(f"`{name}` raised {entry['error']} on the loop check's input, so it could not be checked")
+    return report
+
+
+def expect_constant_work(student, name: str, small: tuple, large: tuple, sizes: str = "") -> None:
+    """The number of torch calls must not grow with the input, as it does when a Python loop runs."""
+    from autograder.checks import Mistake
+
+    few, many = traced(student, name, [small, large])
+    if many["count"] > few["count"]:
+        repeated = max(set(many["names"]), key=many["names"].count) if many["names"] else "?"
+        raise Mistake(f"`{name}` made {few['count']} torch calls on the small input but {many['count']} on the "
+                      f"larger one{f' ({sizes})' if sizes else ''} (`{repeated}` most often): the work grows with "
+                      "the input, the mark of a Python loop; expected the same number of calls at both sizes")
+
+
+def expect_no_library_calls(student, name: str, args: tuple) -> None:
+    """``name`` must not call into torch or numpy at all (e.g. broadcast_shape works on tuples of ints)."""
+    from autograder.checks import Mistake
+
+    (entry,) = traced(student, name, [args], watch_libraries=True)
+    used = entry["libraries"] or entry["names"]
+    if entry["count"] or used:
+        raise Mistake(f"`{name}` called {', '.join(map(str, used[:4]))} from torch/numpy; expected no torch or "
+                      "numpy calls at all: compute the shape from the two tuples by the three rules")

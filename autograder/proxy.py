@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograder import wire
-from autograder.sandbox import Limits, WorkerProcess, start_worker
+from autograder.sandbox import Limits, WorkerProcess
 from autograder.submission import Submission
+from autograder.warm import start_worker  # warm when it can be, cold otherwise
 
 
 class StudentFault(Exception):
@@ -56,10 +57,17 @@ class BadReply(StudentFault):
 
 
 class OutputTap:
-    """Drains the worker's stdout/stderr in a thread, keeping at most ``cap`` bytes per take."""
+    """Drains the worker's stdout/stderr in a thread, keeping at most ``cap`` bytes per take.
 
-    def __init__(self, stream: Any, cap: int) -> None:
+    The rest is counted, not stored, so a 1 GB print costs the grader no memory; past
+    ``flood`` bytes in one take ``on_flood`` is called (the session kills the worker), so an
+    endless print loop costs one test rather than a call timeout of grader CPU.
+    """
+
+    def __init__(self, stream: Any, cap: int, flood: int | None = None,
+                 on_flood: Callable[[], None] | None = None) -> None:
         self.cap, self.kept, self.dropped = cap, bytearray(), 0
+        self.flood, self.on_flood, self.flooded = flood, on_flood, False
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
         self.thread.start()
@@ -77,6 +85,11 @@ class OutputTap:
                 room = self.cap - len(self.kept)
                 self.kept += chunk[: max(room, 0)]
                 self.dropped += max(len(chunk) - max(room, 0), 0)
+                flooded = (self.flood is not None and not self.flooded
+                           and len(self.kept) + self.dropped > self.flood)
+                self.flooded = self.flooded or flooded
+            if flooded and self.on_flood is not None:
+                self.on_flood()
 
     def take(self) -> str:
         """What the student printed since the last take, decoded leniently (never parsed)."""
@@ -91,6 +104,8 @@ class OutputTap:
 def _signal_words(returncode: int | None) -> str:
     if returncode is None:
         return "stopped responding"
+    if 128 < returncode < 160:
+        returncode = 128 - returncode  # bubblewrap reports a child killed by signal N as exit status 128 + N
     if returncode < 0:
         import signal
 
@@ -98,13 +113,18 @@ def _signal_words(returncode: int | None) -> str:
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         meaning = {
             "SIGSEGV": "a segmentation fault (memory access error)",
+            "SIGBUS": "a bus error (memory access error)",
             "SIGKILL": "being killed (often for using too much memory)",
             "SIGXCPU": "using more CPU time than allowed",
             "SIGXFSZ": "writing a file larger than allowed",
             "SIGABRT": "an abort",
+            "SIGFPE": "an arithmetic error",
+            "SIGALRM": "an alarm signal (did your code call signal.alarm?)",
+            "SIGTERM": "being terminated (did your code send a signal to itself?)",
         }.get(name, f"signal {name}")
         return f"died from {meaning}"
-    return f"exited with status {returncode} (did your code call sys.exit or os._exit?)"
+    return (f"exited with status {returncode} (did your code call sys.exit or os._exit, or close or write to "
+            "file descriptors it did not open?)")
 
 
 @dataclass
@@ -127,17 +147,19 @@ class Session:
         self.tap: OutputTap | None = None
         self.generation = 0
         self.load_error: str | None = None
+        self.load_crashed = False  # the import itself crashed or hung: don't restart for every test
         self.names: list[str] = []
         self.cell_errors: list[dict] = []
         self.restarts = 0
         self.timed_out: set[str] = set()  # functions that timed out in the current test
+        self.seq = 0  # numbers requests, so a reply to anything but the request in flight is refused
 
     # ------------------------------------------------------------ lifecycle
 
     def ensure_started(self) -> None:
         if self.process is not None and self.process.popen.poll() is None:
             return
-        if self.load_error and self.process is not None:
+        if self.load_error and (self.process is not None or self.load_crashed):
             return
         if self.process is not None:
             self.restarts += 1
@@ -146,17 +168,35 @@ class Session:
         if self.submission.problem:
             self.load_error = self.submission.problem
             return
-        self.process = start_worker(self.submission.filename, self.submission.raw, self.limits)
-        self.tap = OutputTap(self.process.popen.stdout, self.limits.output_bytes)
+        process = self.process = start_worker(self.submission.filename, self.submission.raw, self.limits)
+        for fd in (process.req_fd, process.rep_fd):
+            os.set_blocking(fd, False)  # every read and write of a frame has a deadline
+        self.tap = OutputTap(process.popen.stdout, self.limits.output_bytes, self.limits.max_output_bytes,
+                             lambda: process.kill_group())
         self.load_error = None
-        reply = self._exchange({"op": "load", "module": self.submission.module,
-                                "path": self.submission.filename, "cells": self.submission.cells},
-                               timeout=max(self.limits.call_timeout, 30.0))
-        if not reply["ok"]:
-            self.load_error = describe_error(reply["error"], f"importing {self.submission.filename}")
+        what = f"importing {self.submission.filename}"
+        try:
+            reply = self._exchange({"op": "load", "module": self.submission.module,
+                                    "path": self.submission.filename, "cells": self.submission.cells},
+                                   timeout=max(self.limits.call_timeout, self.limits.load_timeout))
+            if not reply["ok"]:
+                error = reply.get("error") if type(reply.get("error")) is dict else {}
+                self.load_error = describe_error(error, what)
+                return
+            value = self.decode(reply["value"])
+            names, cell_errors = value["names"], value["cell_errors"]
+            if type(names) is not list or type(cell_errors) is not list:
+                raise TypeError
+        except StudentFault as fault:
+            # it would happen again at every restart: say so once and stop trying
+            self.load_error, self.load_crashed = f"{what} {fault}", True
             return
-        value = self.decode(reply["value"])
-        self.names, self.cell_errors = value["names"], value["cell_errors"]
+        except (wire.WireError, KeyError, TypeError):
+            self._kill()
+            self.load_error, self.load_crashed = f"{what} sent back something the grader cannot accept", True
+            return
+        self.names = [n for n in names if type(n) is str]
+        self.cell_errors = [e for e in cell_errors if type(e) is dict and type(e.get("error")) is dict]
 
     def close(self) -> None:
         if self.process is not None:
@@ -175,16 +215,27 @@ class Session:
         """Send one request and wait for its reply; any failure kills the worker."""
         assert self.process is not None
         proc = self.process
+        self.seq += 1
+        request = {**request, "seq": self.seq}
+        deadline = time.monotonic() + timeout
+        too_slow = StudentTimeout(f"did not finish within {timeout:g} s (an infinite loop, a sleep, or far too "
+                                  "slow) and was stopped")
         try:
-            wire.write_frame(proc.req_fd, wire.dumps(request))
-            ready, _, _ = select.select([proc.rep_fd], [], [], timeout)
+            wire.write_frame(proc.req_fd, wire.dumps(request), deadline)
+            ready, _, _ = select.select([proc.rep_fd], [], [], max(deadline - time.monotonic(), 0))
             if not ready:
                 self._kill()
-                raise StudentTimeout(f"did not finish within {timeout:g} s "
-                                     "(an infinite loop, a sleep, or far too slow) and was stopped")
-            payload = wire.read_frame(proc.rep_fd)
+                raise too_slow
+            payload = wire.read_frame(proc.rep_fd, deadline=deadline)
+        except TimeoutError:
+            self._kill()
+            raise too_slow from None
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            flooded = self.tap is not None and self.tap.flooded
             code = self._kill()
+            if flooded:
+                raise StudentCrash(f"printed more than {self.limits.max_output_bytes // 2**20} MiB of output and was "
+                                   "stopped (remove prints inside loops)") from None
             raise StudentCrash(f"crashed: the worker running your code {_signal_words(code)}") from None
         except wire.WireError as exc:
             self._kill()
@@ -197,10 +248,16 @@ class Session:
         if type(reply) is not dict or type(reply.get("ok")) is not bool:
             self._kill()
             raise BadReply("the worker's reply was not in the grader's format")
+        if reply.get("seq") != self.seq:
+            # something wrote to the grader's channel besides the worker's own loop
+            self._kill()
+            raise BadReply("a reply arrived that does not answer the grader's request (did your code write to a "
+                           "file descriptor it did not open?)")
         return reply
 
     def _kill(self) -> int | None:
         proc, self.process = self.process, None
+        self.generation += 1  # every handle into the dead worker is void from now on
         if proc is None:
             return None
         try:
@@ -226,6 +283,9 @@ class Session:
         if not reply["ok"]:
             error = reply.get("error") if type(reply.get("error")) is dict else {}
             raise StudentError(describe_error(error, what), error)
+        if "value" not in reply:
+            self._kill()
+            raise BadReply(f"{what}: the worker's reply was not in the grader's format")
         try:
             return {k: self.decode(v) if k in ("value", "args", "kwargs") else v for k, v in reply.items()}
         except wire.WireError as exc:
@@ -260,7 +320,12 @@ class Session:
         except StudentTimeout:
             self.timed_out.add(key)
             raise
-        return Call(reply["value"], reply.get("args", ()), reply.get("kwargs", {}), self.output())
+        args_after, kwargs_after = reply.get("args", ()), reply.get("kwargs", {})
+        if return_args and (type(args_after) is not tuple or len(args_after) != len(args)
+                            or type(kwargs_after) is not dict or set(kwargs_after) != set(kwargs)):
+            self._kill()
+            raise BadReply(f"{label}: the worker's reply was not in the grader's format")
+        return Call(reply["value"], args_after, kwargs_after, self.output())
 
     def trusted(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         """Run grader-side ``fn`` (source shipped by text) in the worker; returns its result or a handle."""
@@ -273,15 +338,21 @@ class Session:
 
 def describe_error(error: dict, what: str) -> str:
     """A student-readable sentence for an exception raised in the worker."""
-    kind = str(error.get("type", "an error"))
-    message = str(error.get("message", ""))
+    kind = str(error.get("type", "an error"))[:200]
+    message = str(error.get("message", ""))[:2000]
     where = error.get("where") or []
     text = f"{what} raised {kind}: {message}" if message else f"{what} raised {kind}"
     if kind == "NotImplementedError":
         text = f"{what} is not implemented yet (it raised NotImplementedError)"
     if where and type(where) is list:
         text += f" (at {str(where[-1])[:300]})"
-    return text
+    if kind == "ModuleNotFoundError":
+        text += ("; only the packages installed for grading are available (torch, numpy, ...): remove that import "
+                 "or use what the instructions allow")
+    elif kind == "TypeError" and "argument" in message:
+        text += "; check your function's parameters against the instructions"
+    # lone surrogates (from bytes decoded with surrogateescape) would break the JSON report and the terminal
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class RemoteObject:

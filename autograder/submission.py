@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_SUBMISSION_BYTES = 2 * 1024 * 1024
+MAX_SUBMISSION_BYTES = 2 * 1024 * 1024  # of code: a .py file, or the code cells of a notebook
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # a notebook's outputs (plots) may weigh far more than its code
 CHECK_TAG = "tensorgrade-check"  # notebook cells with this tag hold public checks, not answers
 _MAGIC = re.compile(r"^(\s*)([%!].*)$")
+_ASSIGNED_MAGIC = re.compile(r"^(\s*[\w.]+\s*=\s*)([%!].*)$")  # files = !ls, t = %timeit -o f()
+_HELP = re.compile(r"^(\s*)([\w.]+\?{1,2})\s*$")  # torch.zeros?
 
 
 @dataclass
@@ -42,9 +45,10 @@ def load_submission(path: str | Path, module: str) -> Submission:
     sub = Submission(path=path, module=module)
     try:
         size = path.stat().st_size
-        if size > MAX_SUBMISSION_BYTES:
-            sub.problem = (f"the file is {size:,} bytes, more than the {MAX_SUBMISSION_BYTES:,} allowed; "
-                           "submit only your code (no data or outputs)")
+        limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_SUBMISSION_BYTES
+        if size > limit:
+            sub.problem = (f"the file is {size:,} bytes, more than the {limit:,} allowed; "
+                           "submit only your code (no data, models or outputs)")
             return sub
         sub.raw = path.read_bytes()
     except OSError as exc:
@@ -101,8 +105,17 @@ def notebook_code_cells(nb: dict) -> list[tuple[str, list[str]]]:
 
 
 def strip_magics(source: str) -> str:
-    """Comment out IPython magics and shell escapes: they mean nothing outside a kernel."""
-    return "\n".join(_MAGIC.sub(r"\1pass  # removed: \2", line) for line in source.splitlines())
+    """Comment out IPython magics, shell escapes and help queries: they mean nothing outside a kernel."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        # a cell magic (%%bash, %%capture, ...) makes the whole cell something other than Python
+        return "\n".join(["pass  # removed: a cell magic"] + [f"# {line}" for line in lines])
+    out = []
+    for line in lines:
+        line = _ASSIGNED_MAGIC.sub(r"\1None  # removed: \2", line)
+        line = _HELP.sub(r"\1pass  # removed: \2", line)
+        out.append(_MAGIC.sub(r"\1pass  # removed: \2", line))
+    return "\n".join(out)
 
 
 def _read_notebook(sub: Submission) -> None:
@@ -130,3 +143,6 @@ def _read_notebook(sub: Submission) -> None:
         sub.cells.append((code if problem is None else f"raise SyntaxError({problem!r})", label))
     if not sub.cells:
         sub.problem = "the notebook has no code cells with answers"
+    elif sum(len(code) for code, _ in sub.cells) > MAX_SUBMISSION_BYTES:
+        sub.problem = (f"the notebook holds more than {MAX_SUBMISSION_BYTES:,} bytes of code; "
+                       "submit only your code (no data pasted into cells)")

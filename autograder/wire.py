@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import os
+import select
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,9 @@ HEADER = struct.Struct(">Q")
 MAX_FRAME_BYTES = 256 * 1024 * 1024  # the most one reply may weigh; a huge storage view is refused
 MAX_DEPTH = 64
 MAX_NODES = 1_000_000
+# a decoded tensor may not stand for more memory than this: ``zeros(1).expand(10**12)`` weighs a
+# few bytes on the wire but would exhaust the grader's memory the first time it is compared
+MAX_TENSOR_BYTES = 1024**3
 
 _SCALARS = (type(None), bool, int, float, str, complex)
 
@@ -36,19 +41,39 @@ class WireError(Exception):
 # ---------------------------------------------------------------- framing
 
 
-def write_frame(fd: int, payload: bytes) -> None:
-    """Write one length-prefixed frame to a raw file descriptor."""
+def _wait(fd: int, for_write: bool, deadline: float | None) -> None:
+    """Block until ``fd`` is ready, or raise TimeoutError once ``deadline`` (time.monotonic) has passed."""
+    remaining = None if deadline is None else deadline - time.monotonic()
+    if remaining is not None and remaining <= 0:
+        raise TimeoutError("the other side stopped in the middle of a frame")
+    ready = select.select([], [fd], [], remaining) if for_write else select.select([fd], [], [], remaining)
+    if not any(ready):
+        raise TimeoutError("the other side stopped in the middle of a frame")
+
+
+def write_frame(fd: int, payload: bytes, deadline: float | None = None) -> None:
+    """Write one length-prefixed frame; with a ``deadline`` the fd may be non-blocking and a stall times out."""
     data = memoryview(HEADER.pack(len(payload)) + payload)
     while data:
-        written = os.write(fd, data)
+        try:
+            written = os.write(fd, data)
+        except BlockingIOError:
+            _wait(fd, True, deadline)
+            continue
         data = data[written:]
 
 
-def read_exact(fd: int, n: int) -> bytes:
-    """Read exactly ``n`` bytes or raise EOFError."""
+def read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
+    """Read exactly ``n`` bytes or raise EOFError (TimeoutError when ``deadline`` passes first)."""
     chunks, remaining = [], n
     while remaining:
-        chunk = os.read(fd, min(remaining, 1 << 20))
+        if deadline is not None:
+            # a peer that sends a header and then stalls must not hang the grader
+            _wait(fd, False, deadline)
+        try:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+        except BlockingIOError:
+            continue
         if not chunk:
             raise EOFError("the other side closed the channel")
         chunks.append(chunk)
@@ -56,12 +81,12 @@ def read_exact(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_frame(fd: int, max_bytes: int = MAX_FRAME_BYTES) -> bytes:
+def read_frame(fd: int, max_bytes: int = MAX_FRAME_BYTES, deadline: float | None = None) -> bytes:
     """Read one frame, refusing any that claims to be larger than ``max_bytes``."""
-    (length,) = HEADER.unpack(read_exact(fd, HEADER.size))
+    (length,) = HEADER.unpack(read_exact(fd, HEADER.size, deadline))
     if length > max_bytes:
         raise WireError(f"reply of {length:,} bytes exceeds the limit of {max_bytes:,} bytes")
-    return read_exact(fd, length)
+    return read_exact(fd, length, deadline)
 
 
 def dumps(obj: Any) -> bytes:
@@ -169,9 +194,26 @@ def decode(value: Any, resolve: Callable[[Ref], Any]) -> Any:
     """Check a safely loaded structure type by type and rebuild tagged values.
 
     Only exact built-in types survive; ``resolve`` turns handle references into proxies.
+    Anything malformed raises :class:`WireError`, never another exception, so a crafted reply
+    fails the student's test instead of looking like a bug in the grader.
     """
     counter = [0]
-    return _decode(value, resolve, 0, counter)
+    try:
+        return _decode(value, resolve, 0, counter)
+    except WireError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. torch.device("nonsense") raises RuntimeError
+        raise WireError(f"malformed value in reply ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def check_tensor(tensor: torch.Tensor) -> torch.Tensor:
+    """Accept only ordinary dense tensors whose elements would fit in memory."""
+    if tensor.layout is not torch.strided or tensor.is_quantized or tensor.is_nested:
+        raise WireError(f"reply holds a tensor with layout {tensor.layout} (only ordinary dense tensors are accepted)")
+    if tensor.device.type != "meta" and tensor.numel() * tensor.element_size() > MAX_TENSOR_BYTES:
+        raise WireError(f"reply holds a tensor of shape {tuple(tensor.shape)}, more than "
+                        f"{MAX_TENSOR_BYTES // 1024**2} MiB once its elements are counted")
+    return tensor
 
 
 def _decode(value: Any, resolve: Callable[[Ref], Any], depth: int, counter: list[int]) -> Any:
@@ -184,7 +226,7 @@ def _decode(value: Any, resolve: Callable[[Ref], Any], depth: int, counter: list
     if kind in _SCALARS:
         return value
     if kind is torch.Tensor:
-        return value
+        return check_tensor(value)
     if kind is list:
         return [_decode(v, resolve, depth + 1, counter) for v in value]
     if kind is tuple:
@@ -208,16 +250,18 @@ def _decode_tag(value: dict, resolve: Callable[[Ref], Any], depth: int, counter:
         return item
 
     if tag == "grad":
-        tensor = field("t", torch.Tensor)
+        tensor = check_tensor(field("t", torch.Tensor))
         # the grad history stays in the worker; the flag tells graders that it was there
         return tensor.requires_grad_(True) if tensor.is_floating_point() or tensor.is_complex() else tensor
     if tag == "ndarray":
-        tensor = field("t", torch.Tensor)
+        tensor = check_tensor(field("t", torch.Tensor))
         if tensor.device.type != "cpu":
             raise WireError("malformed ndarray in reply")
         return tensor.numpy()
     if tag == "npscalar":
         dtype = np.dtype(field("dtype", str))
+        if dtype.kind not in "biufc":
+            raise WireError(f"numpy scalar of dtype {dtype} in reply (only numbers are accepted)")
         return dtype.type(field("v", bool, int, float, complex))
     if tag == "dtype":
         name = field("v", str)
@@ -233,7 +277,8 @@ def _decode_tag(value: dict, resolve: Callable[[Ref], Any], depth: int, counter:
             raise WireError("malformed torch.Size in reply")
         return torch.Size(dims)
     if tag == "ref":
-        return resolve(Ref(field("id", int), field("type", str)))
+        name = field("type", str)[:200].encode("utf-8", "backslashreplace").decode("utf-8")
+        return resolve(Ref(field("id", int), name))
     if tag == "dict":
         pairs = field("items", list)
         out = {}

@@ -32,13 +32,16 @@ def _safe_text(obj: Any, limit: int = MAX_MESSAGE) -> str:
 
 
 def _error(exc: BaseException) -> dict:
-    names = [k.__name__ for k in type(exc).__mro__ if k.__module__ == "builtins"]
-    tb = traceback.extract_tb(exc.__traceback__)
-    # only frames from student code are useful to a student; ours are noise
-    frames = [f for f in tb if not f.filename.endswith(("worker_main.py", "wire.py"))]
-    lines = [f"line {f.lineno}, in {f.name}: {f.line or ''}".strip() for f in frames[-5:]]
-    return {"type": _safe_text(type(exc).__name__, 200), "builtins": names,
-            "message": _safe_text(exc), "where": lines}
+    try:
+        names = [k.__name__ for k in type(exc).__mro__ if k.__module__ == "builtins"]
+        tb = traceback.extract_tb(exc.__traceback__)
+        # only frames from student code are useful to a student; ours are noise
+        frames = [f for f in tb if not f.filename.endswith(("worker_main.py", "wire.py"))]
+        lines = [f"line {f.lineno}, in {f.name}: {f.line or ''}".strip()[:300] for f in frames[-5:]]
+        return {"type": _safe_text(type(exc).__name__, 200), "builtins": [str(n) for n in names],
+                "message": _safe_text(exc), "where": lines}
+    except BaseException:  # noqa: BLE001 - an exception class built to break introspection
+        return {"type": _safe_text(type(exc).__name__, 200), "builtins": [], "message": _safe_text(exc), "where": []}
 
 
 class MissingFunction(Exception):
@@ -86,9 +89,12 @@ class Worker:
             except BaseException as exc:  # noqa: BLE001
                 if type(exc) in (KeyboardInterrupt,):
                     raise
+                error = _error(exc)
+                if isinstance(exc, SystemExit):
+                    error["message"] = f"sys.exit({_safe_text(exc.code, 200)}) was called at import time"
                 if len(req["cells"]) == 1:
-                    return {"ok": False, "error": _error(exc)}
-                warnings.append({"cell": index, "error": _error(exc)})
+                    return {"ok": False, "error": error}
+                warnings.append({"cell": index, "error": error})
         names = sorted(k for k, v in module.__dict__.items() if callable(v) and not k.startswith("_"))
         return {"ok": True, "value": {"names": names, "cell_errors": warnings}}
 
@@ -157,21 +163,33 @@ class Worker:
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             return {"ok": False, "error": _error(exc)}
 
-    def encode_reply(self, reply: dict) -> bytes:
+    def encode_reply(self, reply: dict, seq: Any = None) -> bytes:
+        """The reply as bytes, tagged with the request's sequence number."""
         try:
             data_keys = [k for k in ("value", "args", "kwargs") if k in reply]
             # one encoding pass for all of them, so storage shared between them survives
             encoded = wire.encode([reply[k] for k in data_keys], self.keep)
             reply.update(zip(data_keys, encoded))
-            return wire.dumps(reply)
+            reply["seq"] = seq
+            payload = wire.dumps(reply)
         except BaseException as exc:  # noqa: BLE001 - e.g. a tensor subclass whose save raises
             message = f"the value could not be sent back: {_safe_text(exc)}"
-            return wire.dumps({"ok": False, "error": {**_error(exc), "type": "UnsendableValue", "message": message}})
+            error = {**_error(exc), "type": "UnsendableValue", "message": message}
+            return wire.dumps({"ok": False, "error": error, "seq": seq})
+        if len(payload) > wire.MAX_FRAME_BYTES:
+            # said here, in words, rather than by the grader refusing a frame it never reads
+            message = (f"the value is {len(payload) / 2**20:,.0f} MiB once serialised, more than the "
+                       f"{wire.MAX_FRAME_BYTES // 2**20} MiB a reply may hold; a small view of a huge tensor carries "
+                       "its whole storage, so return a .clone() of just what is asked for")
+            error = {"type": "ValueTooLarge", "builtins": [], "message": message, "where": []}
+            return wire.dumps({"ok": False, "error": error, "seq": seq})
+        return payload
 
 
 def serve(req_fd: int, rep_fd: int) -> None:
     """Answer requests until the grader closes the channel."""
     worker = Worker()
+    owner = os.getpid()
     while True:
         try:
             request = wire.loads(wire.read_frame(req_fd))
@@ -179,16 +197,23 @@ def serve(req_fd: int, rep_fd: int) -> None:
             return
         request = dict(request)
         reply = worker.handle(request)
-        payload = worker.encode_reply(reply)
+        if os.getpid() != owner:
+            # a child that student code forked and that returned here must not answer too
+            os._exit(0)
+        payload = worker.encode_reply(reply, request.get("seq"))
         try:
             wire.write_frame(rep_fd, payload)
         except OSError:
             return
 
 
-def main(argv: list[str]) -> None:
-    """Entry point: ``python -m autograder.worker_main REQ_FD REP_FD``."""
-    req_fd, rep_fd = int(argv[0]), int(argv[1])
+def _audit_sockets(event: str, args: tuple) -> None:
+    if event == "socket.__new__" and len(args) > 1 and args[1] not in (-1, 1):  # 1 = AF_UNIX
+        raise PermissionError("network access is not available while grading")
+
+
+def harden() -> dict[str, bool]:
+    """Defences the worker installs in itself before any student code runs (warm workers call it too)."""
     # student code must not be able to reach the grader through stdin
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -196,10 +221,31 @@ def main(argv: list[str]) -> None:
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
     builtins.input = lambda *a: (_ for _ in ()).throw(EOFError("input() is not available while grading"))
     try:
+        from autograder.seccomp import block_network
+
+        filtered = block_network()
+    except Exception:  # noqa: BLE001 - an odd libc: fall back to the audit hook below
+        filtered = False
+    if not filtered:
+        # weaker (ctypes can go around it), but it stops socket, urllib, requests and friends
+        sys.addaudithook(_audit_sockets)
+    return {"seccomp": filtered, "audit_hook": not filtered}
+
+
+def main(argv: list[str]) -> None:
+    """Entry point: ``python -m autograder.worker_main REQ_FD REP_FD``."""
+    req_fd, rep_fd = int(argv[0]), int(argv[1])
+    try:
+        harden()
         serve(req_fd, rep_fd)
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        # student code may have closed or replaced stdout: nothing here may stop the exit, and
+        # os._exit skips atexit handlers that student code registered
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001, S110
+                pass
         os._exit(0)
 
 

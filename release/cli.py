@@ -1,29 +1,92 @@
-"""``tensorgrade release ...``: build what students and graders receive."""
+"""``tensorgrade release ...``: build what students and graders receive, and prove nothing secret leaks."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 
 from autograder import exitcodes
 from autograder.assignment import all_assignments, load_assignment
 from release.assignments import stale_files, write_assignment
+from release.public_checks import UnsupportedPublicTest
+from release.stubs import MarkerError
+from release.verify import LeakFound, scan_tree
+
+LEAK = exitcodes.CHECKS_FAILED  # 1: the bundle must not be handed out
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "release", help="generate student stubs and bundles from solutions/",
-        description="Build releases from the single source in solutions/<hw>/.")
+        "release", help="generate stubs, student bundles, Gradescope/nbgrader/otter exports; leak check",
+        description="Build releases from the single source in solutions/<hw>/. Every command runs the leak "
+                    "check (`release verify`) on what it wrote and fails, naming file and line, if any "
+                    "solution line or hidden-grader text got in.")
     verbs = parser.add_subparsers(dest="release_verb", metavar="WHAT", required=True)
+
     stubs = verbs.add_parser("assignments", help="regenerate assignments/<hw>/ (stubs, instructions, public tests)")
     stubs.add_argument("names", nargs="*", help="assignments (default: all)")
     stubs.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1)")
     stubs.set_defaults(run=run_assignments)
 
+    student = verbs.add_parser(
+        "student", help="student bundle: stub, notebook, instructions, public tests, Classroom workflow, zip",
+        description="Write DIR/<hw>/ and DIR/<hw>.zip for one assignment or all of them.")
+    student.add_argument("assignment", nargs="?", help="assignment name, e.g. hw1_storage")
+    student.add_argument("--all", action="store_true", help="every assignment")
+    student.add_argument("--out", type=Path, default=Path("dist/student"), help="output folder (default: %(default)s)")
+    student.set_defaults(run=run_student)
+
+    gradescope = verbs.add_parser(
+        "gradescope", help="Gradescope autograder zip (setup.sh, run_autograder, engine and hidden graders)",
+        description="Write the zip to upload as a Gradescope programming assignment's autograder.")
+    gradescope.add_argument("assignment", help="assignment name")
+    gradescope.add_argument("--out", type=Path, help="the zip to write (default: dist/<hw>-gradescope.zip)")
+    gradescope.set_defaults(run=run_gradescope)
+
+    nbgrader = verbs.add_parser(
+        "nbgrader", help="nbgrader source notebook in a course folder",
+        description="Write DIR/source/<hw>/<module>.ipynb (and DIR/nbgrader_config.py for a new course); then run "
+                    "`nbgrader generate_assignment <hw>` and `nbgrader autograde <hw>` in DIR.")
+    nbgrader.add_argument("assignment", help="assignment name")
+    nbgrader.add_argument("--course", type=Path, default=Path("dist/nbgrader"),
+                          help="nbgrader course folder (default: %(default)s)")
+    nbgrader.set_defaults(run=run_nbgrader)
+
+    otter = verbs.add_parser(
+        "otter", help="otter-grader master notebook",
+        description="Write DIR/otter-master/<module>.ipynb; then run "
+                    "`otter assign DIR/otter-master/<module>.ipynb DIR/dist`.")
+    otter.add_argument("assignment", help="assignment name")
+    otter.add_argument("--out", type=Path, help="output folder (default: dist/otter/<hw>)")
+    otter.set_defaults(run=run_otter)
+
+    verify = verbs.add_parser(
+        "verify", help="leak check: no solution line or hidden-grader text in a bundle",
+        description="Scan a folder or zip for any line of solution code (between markers) and any distinctive "
+                    "line of the hidden graders. Gradescope autograder bundles may hold the graders; nbgrader "
+                    "source/ and otter-master/ folders may hold solutions. Exit 1 naming file and line.")
+    verify.add_argument("path", type=Path, metavar="DIR", help="bundle folder or zip")
+    verify.set_defaults(run=run_verify)
+
+
+def _guarded(console: Console, action: Callable[[], int]) -> int:
+    """Turn release problems into one clear message and an exit code."""
+    try:
+        return action()
+    except LeakFound as exc:
+        console.print(str(exc), style="bold red", markup=False, highlight=False)
+        console.print("nothing was handed out: fix the sources (or the markers) and release again")
+        return LEAK
+    except (MarkerError, UnsupportedPublicTest, ValueError, OSError) as exc:
+        console.print(f"release failed: {exc}", style="red", markup=False, highlight=False)
+        return exitcodes.USAGE
+
 
 def run_assignments(args: argparse.Namespace) -> int:
-    console = Console()
+    console = Console(soft_wrap=True)
     targets = [load_assignment(n) for n in args.names] if args.names else all_assignments()
     if args.check:
         stale = [f"{a.name}/{f}" for a in targets for f in stale_files(a)]
@@ -33,4 +96,86 @@ def run_assignments(args: argparse.Namespace) -> int:
     for assignment in targets:
         for path in write_assignment(assignment):
             console.print(f"wrote {path}")
+    return exitcodes.OK
+
+
+def run_student(args: argparse.Namespace) -> int:
+    from release.student import NotOurFolder, write_student_bundle
+
+    console = Console(soft_wrap=True)
+    if bool(args.all) == bool(args.assignment):
+        console.print("[red]name one assignment or pass --all[/] (e.g. `tensorgrade release student hw1_storage`)")
+        return exitcodes.USAGE
+    targets = all_assignments() if args.all else [load_assignment(args.assignment)]
+
+    def action() -> int:
+        for assignment in targets:
+            try:
+                bundle = write_student_bundle(assignment, args.out)
+            except NotOurFolder as exc:
+                console.print(str(exc), style="red", markup=False)
+                return exitcodes.USAGE
+            console.print(f"wrote {bundle.folder}/ and {bundle.zip}  [green](leak check passed)[/]")
+        return exitcodes.OK
+
+    return _guarded(console, action)
+
+
+def run_gradescope(args: argparse.Namespace) -> int:
+    from release.gradescope import write_gradescope_zip
+
+    console = Console(soft_wrap=True)
+    assignment = load_assignment(args.assignment)
+    out = args.out or Path("dist") / f"{assignment.name}-gradescope.zip"
+
+    def action() -> int:
+        path = write_gradescope_zip(assignment, out)
+        console.print(f"wrote {path}  [green](no solution inside; leak check passed)[/]")
+        console.print("upload it as the autograder of a Gradescope programming assignment")
+        return exitcodes.OK
+
+    return _guarded(console, action)
+
+
+def run_nbgrader(args: argparse.Namespace) -> int:
+    from release.nbgrader_export import write_course
+
+    console = Console(soft_wrap=True)
+    assignment = load_assignment(args.assignment)
+
+    def action() -> int:
+        path = write_course(assignment, args.course)
+        console.print(f"wrote {path}  [green](leak check passed)[/]")
+        console.print(f"next: cd {args.course} && nbgrader generate_assignment {assignment.name}")
+        return exitcodes.OK
+
+    return _guarded(console, action)
+
+
+def run_otter(args: argparse.Namespace) -> int:
+    from release.otter_export import write_master
+
+    console = Console(soft_wrap=True)
+    assignment = load_assignment(args.assignment)
+    out = args.out or Path("dist") / "otter" / assignment.name
+
+    def action() -> int:
+        path = write_master(assignment, out)
+        console.print(f"wrote {path}  [green](leak check passed)[/]")
+        console.print(f"next: otter assign {path} {out / 'dist'}")
+        return exitcodes.OK
+
+    return _guarded(console, action)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    console = Console(soft_wrap=True)
+    if not args.path.exists():
+        console.print(f"[red]no such folder or zip:[/] {args.path}")
+        return exitcodes.USAGE
+    leaks = scan_tree(args.path)
+    if leaks:
+        console.print(str(LeakFound(leaks)), style="bold red", markup=False, highlight=False)
+        return LEAK
+    console.print(f"{args.path}: [green]no solution line and no hidden-grader text found[/]")
     return exitcodes.OK

@@ -1,12 +1,26 @@
-"""``tensorgrade grade <assignment> <submission>... [--json FILE]``: hidden graders, full report."""
+"""``tensorgrade grade <assignment> <submission>...``: one file's full report, or a whole class into the gradebook."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from autograder import exitcodes
 from autograder.assignment import load_assignment
@@ -17,16 +31,43 @@ from autograder.runner import grade
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "grade", help="grade submissions with the hidden graders (instructors, CI, Gradescope)",
-        description="Grade one or more submissions (.py or .ipynb) of an assignment with its hidden graders. "
-                    "Exit code 0 means grading worked, whatever the score; 3 means a grader itself failed.")
+        description="Grade submissions of an assignment with its hidden graders. Given files only, each "
+                    "file's report is printed. Given a folder (one sub-folder or file per student), an LMS "
+                    "export zip (Gradescope, Canvas), --db or --jobs, the whole class is graded in parallel "
+                    "into the gradebook: interrupted runs resume where they stopped when run again, and "
+                    "nothing is recorded twice. Exit code 0 means grading worked, whatever the scores; "
+                    "3 means a grader itself failed or some submissions could not be graded.",
+        epilog="Then: `tensorgrade report <hw> --out feedback/` for feedback pages, "
+               "`tensorgrade export <hw> --format canvas --out grades.csv` for the LMS.")
     parser.add_argument("assignment", help="assignment name, e.g. hw1_storage")
-    parser.add_argument("submissions", nargs="+", type=Path, help="submission files")
-    parser.add_argument("--json", type=Path, help="write Gradescope results.json here (a list for several files)")
+    parser.add_argument("submissions", nargs="+", type=Path,
+                        help="submission files, student folders, a class folder, or LMS export zips")
+    parser.add_argument("--json", type=Path,
+                        help="write Gradescope results.json here (a list for several files; in batch mode, "
+                             "the results recorded by this run)")
     parser.add_argument("--quiet", action="store_true", help="print only the final scores")
+    batch = parser.add_argument_group("batch grading (a class into the gradebook)")
+    batch.add_argument("--db", metavar="URL",
+                       help="gradebook: a SQLAlchemy URL (sqlite:///path, postgresql://user@host/db) or a file "
+                            "path (default: $TENSORGRADE_DB or grades/gradebook.sqlite)")
+    batch.add_argument("--jobs", "-j", type=int, metavar="N",
+                       help=f"submissions graded at once (default: the number of cores, {os.cpu_count()})")
+    batch.add_argument("--regrade", action="store_true",
+                       help="grade everything again in a new grading round; earlier results stay as history")
+    batch.add_argument("--executor", default=None, help="where jobs run (default: local processes)")
+    batch.add_argument("--job-timeout", type=float, default=3600.0, metavar="SECONDS",
+                       help="stop grading one submission after this long (default: 3600)")
     parser.set_defaults(run=run)
 
 
+def is_batch(args: argparse.Namespace) -> bool:
+    explicit = args.db or args.jobs or args.regrade or args.executor
+    return bool(explicit) or any(p.is_dir() or p.suffix.lower() == ".zip" for p in args.submissions)
+
+
 def run(args: argparse.Namespace) -> int:
+    if is_batch(args):
+        return run_batch(args)
     console = Console()
     assignment = load_assignment(args.assignment)
     missing = [str(p) for p in args.submissions if not p.exists()]
@@ -47,3 +88,140 @@ def run(args: argparse.Namespace) -> int:
         data = [r.to_gradescope() for r in reports]
         args.json.write_text(json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
     return exitcodes.GRADER_ERROR if any(r.grader_errors for r in reports) else exitcodes.OK
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from autograder.batch import grade_batch
+    from autograder.discover import discover
+    from autograder.executors import EXECUTORS, make_executor
+    from autograder.gradebook import GradebookError, open_gradebook
+
+    console = Console(stderr=False)
+    assignment = load_assignment(args.assignment)
+    if args.jobs is not None and args.jobs < 1:
+        console.print("[red]--jobs must be at least 1[/]")
+        return exitcodes.USAGE
+    executor_name = args.executor or "local"
+    if executor_name not in EXECUTORS:
+        console.print(f"[red]no executor named {executor_name!r}[/] (known: {', '.join(sorted(EXECUTORS))})")
+        return exitcodes.USAGE
+    found = discover(args.submissions, assignment.module)
+    for problem in found.problems:
+        console.print(f"[yellow]skipped:[/] {escape(problem)}")
+    if not found.submissions:
+        console.print(f"[red]no submissions found[/] for {assignment.name} in "
+                      f"{', '.join(map(str, args.submissions))}: expected <student>/{assignment.module}.py, "
+                      f"<student>.py or .ipynb files, or an LMS export zip")
+        return exitcodes.USAGE
+    try:
+        gradebook = open_gradebook(args.db)
+    except GradebookError as exc:
+        console.print(f"[red]gradebook:[/] {escape(str(exc))}")
+        return exitcodes.USAGE
+    workers = args.jobs or os.cpu_count() or 1
+    executor = make_executor(executor_name, workers=workers, job_timeout=args.job_timeout)
+    command = shlex.join(["tensorgrade", "grade", *sys.argv[2:]]) if sys.argv[1:2] == ["grade"] else ""
+    with gradebook, BatchProgress(console, assignment.name, quiet=args.quiet) as progress:
+        summary = grade_batch(assignment, found, gradebook, executor, regrade=args.regrade, workers=workers,
+                              command=command, on_start=progress.start, on_progress=progress.advance)
+    print_summary(console, assignment, summary, gradebook.where, quiet=args.quiet)
+    if args.json:
+        from autograder.gradebook.export import submission_json
+
+        data = {"assignment": assignment.name, "run": summary.run_id,
+                "results": [submission_json(row) for row in summary.recorded]}
+        args.json.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return exitcodes.OK if summary.ok else exitcodes.GRADER_ERROR
+
+
+class RateColumn(ProgressColumn):
+    """Submissions per minute, from rich's own speed estimate."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed * 60:.1f}/min" if speed else "–/min", style="progress.data.speed")
+
+
+class BatchProgress:
+    """The progress bar of a batch: done/total, rate, elapsed, ETA, failures so far."""
+
+    def __init__(self, console: Console, title: str, quiet: bool = False) -> None:
+        self.console, self.title, self.quiet = console, title, quiet
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"), console=console, disable=quiet)
+        self.task = None
+        self.failed = 0
+
+    def __enter__(self) -> BatchProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def start(self, summary) -> None:  # noqa: ANN001 - a BatchSummary
+        if summary.resumed:
+            self.console.print(f"resuming regrade run #{summary.run_id}")
+        if summary.already_recorded:
+            self.console.print(f"{summary.already_recorded} of {summary.found} submissions are already in the "
+                               "gradebook (use --regrade to grade them again)")
+        self.task = self.progress.add_task(f"grading {self.title}", total=summary.to_grade, failed=0)
+
+    def advance(self, students: int, group, result) -> None:  # noqa: ANN001
+        if not result.ok or result.report.get("grader_errors"):
+            self.failed += students
+        self.progress.update(self.task, advance=students, failed=self.failed)
+
+
+def print_summary(console: Console, assignment, summary, where: str, quiet: bool = False) -> None:  # noqa: ANN001
+    """The end-of-run table: each submission recorded now, then totals and what to do next."""
+    from statistics import mean, median
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows = sorted(summary.recorded, key=lambda r: r.student.key)
+    if rows and not quiet:
+        table = Table(title=f"{assignment.name}: graded in run #{summary.run_id}", title_justify="left")
+        for column, justify in (("student", "left"), ("score", "right"), ("late", "right"),
+                                ("final", "right"), ("time", "right"), ("note", "left")):
+            table.add_column(column, justify=justify, overflow="fold")
+        shown = rows[:40]
+        for row in shown:
+            late = f"{row.late_days} d, −{row.late_penalty:.0%}" if row.late_days else ""
+            note = row.problem or ("grader error" if row.grader_errors else "")
+            table.add_row(escape(row.student.key), f"{row.score:g}/{row.max_score:g}", late,
+                          f"{row.final_score:g}", f"{row.execution_time:.1f} s", escape(note[:80]))
+        console.print(table)
+        if len(rows) > len(shown):
+            console.print(f"… and {len(rows) - len(shown)} more (all of them: tensorgrade export {assignment.name})")
+    totals = Table(show_header=False, box=None, title="summary", title_justify="left")
+    totals.add_column(justify="right")
+    totals.add_column()
+    totals.add_row(str(summary.found), "submissions found")
+    totals.add_row(str(summary.already_recorded), "already in the gradebook (skipped)")
+    totals.add_row(str(len(rows)), "graded and recorded now" +
+                   (f" ({summary.identical} identical files graded once)" if summary.identical else ""))
+    if summary.recorded_elsewhere:
+        totals.add_row(str(summary.recorded_elsewhere), "recorded meanwhile by another grader")
+    if rows:
+        finals = [r.final_score for r in rows]
+        totals.add_row(f"{mean(finals):.2f}", f"mean score (median {median(finals):g}, out of {rows[0].max_score:g})")
+        late = sum(1 for r in rows if r.late_days)
+        if late:
+            totals.add_row(str(late), "late (penalty recorded apart from the raw score)")
+    if summary.failures:
+        totals.add_row(f"[red]{len(summary.failures)}[/]", "[red]could not be graded[/] (run the same command "
+                                                           "again to retry them)")
+    if summary.grader_errors:
+        totals.add_row(f"[magenta]{len(summary.grader_errors)}[/]", "[magenta]hit a grader error[/] (fix the "
+                                                                     "grader, then grade again with --regrade)")
+    console.print(totals)
+    for students, error in summary.failures:
+        console.print(f"[red]failed:[/] {escape(students)}: {escape(error)}")
+    console.print(f"gradebook: {escape(where)}, run #{summary.run_id}. Next: tensorgrade report {assignment.name} "
+                  f"--out feedback/  ·  tensorgrade export {assignment.name} --format canvas --out grades.csv")

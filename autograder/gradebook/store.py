@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import selectinload, sessionmaker
 
 from autograder.gradebook import migrate
 from autograder.gradebook.models import (
@@ -67,8 +67,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def open_gradebook(url: str | os.PathLike | None = None) -> Gradebook:
-    """Open (creating and migrating as needed) the gradebook at ``url``."""
+def open_gradebook(url: str | os.PathLike | None = None, create: bool = True) -> Gradebook:
+    """Open (creating and migrating as needed) the gradebook at ``url``; ``create=False``: only an existing one."""
     url = normalise_url(url)
     try:
         parsed = make_url(url)
@@ -76,10 +76,17 @@ def open_gradebook(url: str | os.PathLike | None = None) -> Gradebook:
         raise GradebookError(f"{url!r} is not a database URL (e.g. sqlite:///grades/gradebook.sqlite or "
                              "postgresql://user@host/dbname)") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database).expanduser()
+        if not create and not path.is_file():
+            raise GradebookError(f"no gradebook at {path}: grade first (`tensorgrade grade <hw> <folder>`) "
+                                 "or pass --db with the gradebook's URL or path")
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
-    except (ArgumentError, ImportError, ModuleNotFoundError) as exc:
+    except NoSuchModuleError as exc:
+        raise GradebookError(f"no database driver for {parsed.drivername!r}: use sqlite:///path/gradebook.sqlite "
+                             "or postgresql://user@host/dbname") from exc
+    except (ArgumentError, ImportError) as exc:
         raise GradebookError(f"cannot use {describe_url(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -158,12 +165,13 @@ class Gradebook:
 
     def student(self, key: str, **details: str | None) -> Student:
         """Get or create a student; details (name, email, sis_id, lms_id) fill fields still empty."""
+        key = clean_text(key)
         for _attempt in range(2):
             try:
                 with self.sessions.begin() as session:
                     row = session.scalar(select(Student).where(Student.key == key))
                     if row is None:
-                        row = Student(key=clean_text(key))
+                        row = Student(key=key)
                         session.add(row)
                     for field, value in details.items():
                         if value and not getattr(row, field):
@@ -215,7 +223,7 @@ class Gradebook:
                                lms_id=found.lms_id)
         raw, max_score = float(report["score"]), float(report["max_score"])
         row = SubmissionRow(
-            assignment_id=assignment_id, student_id=student.id, run_id=run.id, grading_round=grading_round,
+            assignment_id=assignment_id, student=student, run_id=run.id, grading_round=grading_round,
             content_hash=found.content_hash, filename=clean_text(found.filename), origin=clean_text(found.origin),
             source=found.content, submitted_at=found.submitted_at, timestamp_source=found.timestamp_source,
             graded_at=utcnow(), score=raw, max_score=max_score, late_days=late.days_late,

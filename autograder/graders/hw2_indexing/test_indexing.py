@@ -1,0 +1,195 @@
+"""Hidden graders for hw2_indexing: values, exact shapes and dtypes, views versus copies, inputs, devices.
+
+Expected values come from the loop-based specs in cases.py, computed in this process. The
+student's result is never broadcast or reshaped before it is compared.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from autograder.checks import (
+    Mistake,
+    expect_device,
+    expect_not_shared,
+    expect_tensor,
+    expect_tensor_meta,
+    expect_unchanged,
+    expect_value,
+    expect_view_of,
+    naming_mistakes,
+)
+from autograder.graders.hw2_indexing.cases import PARAMS, SPECS, cases, hints, scaling_inputs
+
+
+def signature(name: str, args: tuple) -> str:
+    """``count_in_range(a, lo=2, hi=5)``: tensors by name, numbers by value."""
+    shown = [param if type(x) is torch.Tensor else f"{param}={x!r}" for param, x in zip(PARAMS[name], args)]
+    return f"{name}({', '.join(shown)})"
+
+
+def clone_args(args: tuple) -> tuple:
+    return tuple(x.clone() if type(x) is torch.Tensor else x for x in args)
+
+
+def with_data(name: str, count: int = 5) -> list[tuple[str, tuple]]:
+    """Cases whose first input has elements: sharing memory means nothing for an empty tensor."""
+    return [(label, args) for label, args in cases(name) if args[0].numel()][:count]
+
+
+def check_values(student, credit, name: str, spec_name: str | None = None, **tolerance) -> None:
+    """Each case: the result must equal the spec exactly in type, shape and dtype, values within tolerance."""
+    spec = SPECS[name]
+    for label, args in cases(spec_name or name):
+        with credit.case(label):
+            result = student.call(name, *args).result
+            expected = spec(*args)
+            what = signature(name, args)
+            with naming_mistakes(result, hints(name, args)):
+                if type(expected) is int:
+                    expect_value(result, expected, what)
+                else:
+                    expect_tensor(result, expected, what, **tolerance)
+
+
+@pytest.mark.points(3)
+def test_top_right_quadrant(student, credit):
+    """top_right_quadrant returns rows 0..r//2-1 and columns c//2..c-1 for any (r, c)"""
+    check_values(student, credit, "top_right_quadrant")
+
+
+@pytest.mark.points(1)
+def test_top_right_quadrant_is_view(student, credit):
+    """top_right_quadrant returns a view of its input"""
+    for label, args in with_data("top_right_quadrant"):
+        with credit.case(label):
+            call = student.call("top_right_quadrant", *args)
+            expect_view_of(call.result, call.args[0], "top_right_quadrant(a)", "a")
+
+
+@pytest.mark.points(3)
+def test_multiples_of_4_in_column(student, credit):
+    """multiples_of_4_in_column masks one column, in row order"""
+    check_values(student, credit, "multiples_of_4_in_column")
+
+
+@pytest.mark.points(2)
+def test_replace_where(student, credit):
+    """replace_where puts value where the mask is True"""
+    check_values(student, credit, "replace_where")
+
+
+@pytest.mark.points(1)
+def test_replace_where_returns_new_tensor(student, credit):
+    """replace_where returns a new tensor and leaves a unchanged"""
+    for label, args in with_data("replace_where"):
+        with credit.case(label):
+            call = student.call("replace_where", *args)
+            expect_unchanged(call.args[0], args[0], "a")
+            expect_not_shared(call.result, call.args[0], "replace_where(a, mask, value)", "a")
+
+
+@pytest.mark.points(3)
+def test_rows_with_negative(student, credit):
+    """rows_with_negative keeps whole rows with a negative entry, shape (k, c)"""
+    check_values(student, credit, "rows_with_negative")
+
+
+@pytest.mark.points(2)
+def test_every_other(student, credit):
+    """every_other takes elements 0, 2, 4, ... of the last dimension"""
+    check_values(student, credit, "every_other")
+
+
+@pytest.mark.points(1)
+def test_every_other_is_view(student, credit):
+    """every_other returns a view of its input"""
+    for label, args in with_data("every_other"):
+        with credit.case(label):
+            call = student.call("every_other", *args)
+            expect_view_of(call.result, call.args[0], "every_other(a)", "a")
+
+
+@pytest.mark.points(2)
+def test_count_in_range(student, credit):
+    """count_in_range counts lo <= v < hi and returns a Python int"""
+    check_values(student, credit, "count_in_range")
+
+
+@pytest.mark.points(2)
+def test_masked_row_mean(student, credit):
+    """masked_row_mean averages each row over its mask"""
+    check_values(student, credit, "masked_row_mean", rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.points(1)
+def test_masked_row_mean_empty_rows(student, credit):
+    """masked_row_mean gives 0.0 (not NaN) for a row with an empty mask"""
+    check_values(student, credit, "masked_row_mean", "masked_row_mean_empty_rows", rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.points(2)
+def test_one_hot(student, credit):
+    """one_hot returns float32 (N, num_classes) rows"""
+    check_values(student, credit, "one_hot")
+
+
+@pytest.mark.points(1)
+def test_inputs_unchanged(student, credit):
+    """no function changes its inputs"""
+    for name in SPECS:
+        label, args = cases(name)[1]
+        with credit.case(f"{name} on {label}"):
+            call = student.call(name, *clone_args(args))
+            for index, (after, before) in enumerate(zip(call.args, args)):
+                if type(before) is torch.Tensor:
+                    expect_unchanged(after, before, PARAMS[name][index])
+
+
+TENSOR_FUNCTIONS = [name for name in SPECS if name != "count_in_range"]
+
+
+@pytest.mark.points(1)
+def test_device_agnostic(student, credit, device):
+    """results stay on the input's device and match the CPU answer"""
+    for name in SPECS:
+        args = scaling_inputs(name, 4)
+        with credit.case(name):
+            moved = tuple(x.to(device) if type(x) is torch.Tensor else x for x in args)
+            result = student.call(name, *moved).result
+            what = signature(name, args)
+            if name == "count_in_range":
+                expect_type_int(result, what)
+            else:
+                expect_device(result, device, what)
+            if device != "cpu":
+                on_cpu = student.call(name, *args).result
+                if type(on_cpu) is torch.Tensor:
+                    expect_tensor(result.cpu(), on_cpu, f"{what} on {device} (compared with your CPU answer)")
+                else:
+                    expect_value(result, on_cpu, f"{what} on {device} (compared with your CPU answer)")
+
+
+def expect_type_int(value, what: str) -> None:
+    if type(value) is not int:
+        raise Mistake(f"{what} should be a Python int, but it is a {type(value).__name__}")
+
+
+META_FUNCTIONS = ("top_right_quadrant", "replace_where", "every_other", "masked_row_mean", "one_hot")
+
+
+@pytest.mark.points(1)
+def test_meta_device(student, credit):
+    """shapes on the meta device match your CPU answer (no hard-coded device, no .item())"""
+    for name in META_FUNCTIONS:
+        args = scaling_inputs(name, 5)
+        with credit.case(name):
+            on_cpu = student.call(name, *args).result
+            what = signature(name, args)
+            if type(on_cpu) is not torch.Tensor:
+                raise Mistake(f"{what} should return a tensor, but it returned a {type(on_cpu).__name__}")
+            meta_args = tuple(x.to("meta") if type(x) is torch.Tensor else x for x in args)
+            on_meta = student.call(name, *meta_args).result
+            expected = torch.empty(on_cpu.shape, dtype=on_cpu.dtype, device="meta")
+            expect_tensor_meta(on_meta, expected, f"{what} on the meta device (compared with your CPU answer)")

@@ -1,0 +1,70 @@
+"""Late penalties: a fraction of the raw score per started day late, up to a cap.
+
+Naive timestamps (no UTC offset) are read as UTC, the same convention as the due date in
+``assignment.toml`` when it has no offset.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from autograder.assignment import LatePolicy
+
+DAY_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class LateResult:
+    """How late one submission was and what it costs; kept apart from the raw score."""
+
+    days_late: int = 0
+    penalty: float = 0.0  # fraction of the raw score taken off, 0..cap
+
+    def apply(self, raw_score: float) -> float:
+        return round(raw_score * (1.0 - self.penalty), 4)
+
+    @property
+    def late(self) -> bool:
+        return self.days_late > 0
+
+
+ON_TIME = LateResult()
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def late_result(policy: LatePolicy, submitted_at: datetime | None) -> LateResult:
+    """The penalty for a submission handed in at ``submitted_at`` (no timestamp or no due date: none)."""
+    if policy.due is None or submitted_at is None:
+        return ON_TIME
+    seconds = (as_utc(submitted_at) - as_utc(policy.due)).total_seconds()
+    if seconds <= 0:
+        return ON_TIME
+    days = math.ceil(seconds / DAY_SECONDS)  # a day started is a day late
+    penalty = min(days * policy.penalty_per_day, policy.cap, 1.0)
+    return LateResult(days_late=days, penalty=round(max(penalty, 0.0), 6))
+
+
+_ZONE_WORD = re.compile(r"\s+(UTC|GMT|Z)$", re.IGNORECASE)
+_SPACE_OFFSET = re.compile(r"\s+([+-]\d{2}:?\d{2})$")
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Read ISO 8601 and the forms LMS exports write (nbgrader's "… UTC", Gradescope's "… -07:00").
+
+    Raises ValueError with the text when it is not a timestamp.
+    """
+    cleaned = text.strip()
+    cleaned = _ZONE_WORD.sub("+00:00", cleaned)
+    cleaned = _SPACE_OFFSET.sub(r"\1", cleaned)
+    cleaned = _LONG_FRACTION.sub(r"\1", cleaned)  # Gradescope writes nanoseconds; Python keeps microseconds
+    try:
+        return as_utc(datetime.fromisoformat(cleaned))
+    except ValueError:
+        raise ValueError(f"not a timestamp: {text.strip()[:80]!r}") from None

@@ -1,0 +1,176 @@
+"""What each page shows, computed from gradebook rows (visibility rules live here, not in templates)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from statistics import mean, median
+
+from autograder.gradebook.models import AssignmentRow, SubmissionRow
+from autograder.similarity import Pair
+
+SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def reveal(visibility: str, due: datetime | None, as_of: datetime, published: bool) -> bool:
+    """Whether a student may read a test's feedback now (Gradescope's visibility words)."""
+    if published or visibility == "visible":
+        return True
+    if visibility in ("hidden", "after_due_date"):
+        return due is not None and as_of >= due
+    return False  # after_published
+
+
+def slugs_for(keys: list[str]) -> dict[str, str]:
+    """A distinct, file-system-safe page name per student key."""
+    taken: dict[str, str] = {}
+    used: set[str] = set()
+    for key in sorted(keys):
+        base = SLUG.sub("_", key).strip("._") or "student"
+        slug, n = base, 2
+        while slug.lower() in used:
+            slug, n = f"{base}-{n}", n + 1
+        used.add(slug.lower())
+        taken[key] = slug
+    return taken
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
+
+
+@dataclass
+class TestView:
+    __test__ = False  # not a pytest class
+
+    name: str
+    score: float
+    max_score: float
+    status: str
+    feedback: str | None  # None: not shown yet
+    held_back: bool  # feedback exists but is hidden until the due date / publication
+
+    @property
+    def counted(self) -> bool:
+        return self.status != "skipped"
+
+
+@dataclass
+class StudentView:
+    key: str
+    name: str
+    slug: str
+    raw: float
+    max_score: float
+    late_days: int
+    late_penalty: float
+    final: float
+    submitted: str
+    timestamp_source: str
+    graded: str
+    filename: str
+    problem: str | None
+    notes: list[str]
+    tests: list[TestView]
+    execution_time: float
+    grader_error: bool
+    curve: object = None  # extra["training_curve"], plotted by the site
+    curve_png: str | None = None
+
+
+def student_view(row: SubmissionRow, assignment: AssignmentRow, slug: str, as_of: datetime,
+                 published: bool) -> StudentView:
+    due = assignment.due_at
+    tests = []
+    for t in row.tests:
+        shown = reveal(t.visibility, due, as_of, published)
+        tests.append(TestView(name=t.name, score=t.score, max_score=t.max_score, status=t.status,
+                              feedback=t.output if shown else None, held_back=not shown and bool(t.output)))
+    return StudentView(
+        key=row.student.key, name=row.student.name or row.student.key, slug=slug, raw=row.score,
+        max_score=row.max_score, late_days=row.late_days, late_penalty=row.late_penalty, final=row.final_score,
+        submitted=when(row.submitted_at), timestamp_source=row.timestamp_source or "", graded=when(row.graded_at),
+        filename=row.filename, problem=row.problem, notes=list(row.notes or []), tests=tests,
+        execution_time=row.execution_time, grader_error=bool(row.grader_errors),
+        curve=(row.extra or {}).get("training_curve"))
+
+
+@dataclass
+class TestRate:
+    __test__ = False
+
+    name: str
+    passed: int
+    counted: int
+    mean_points: float
+    max_score: float
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.counted if self.counted else 0.0
+
+
+@dataclass
+class ClassView:
+    title: str
+    assignment: str
+    due: str
+    students: list[StudentView]
+    max_score: float
+    rates: list[TestRate] = field(default_factory=list)
+    pairs: list[tuple[Pair, StudentView, StudentView]] = field(default_factory=list)
+    pairs_total: int = 0
+    histogram_png: str = ""
+    pass_rate_png: str = ""
+    late_png: str = ""
+
+    @property
+    def finals(self) -> list[float]:
+        return [s.final for s in self.students]
+
+    @property
+    def stats(self) -> dict[str, str]:
+        finals = self.finals
+        if not finals:
+            return {}
+        return {"students": str(len(finals)), "mean": f"{mean(finals):.2f}", "median": f"{median(finals):g}",
+                "full marks": str(sum(1 for s in self.students if s.max_score and s.final >= s.max_score)),
+                "late": str(sum(1 for s in self.students if s.late_days)),
+                "could not run": str(sum(1 for s in self.students if s.problem))}
+
+    @property
+    def late(self) -> list[StudentView]:
+        return sorted((s for s in self.students if s.late_days), key=lambda s: (-s.late_days, s.key))
+
+    @property
+    def late_counts(self) -> list[tuple[str, int]]:
+        counts: dict[int, int] = {}
+        for s in self.students:
+            counts[s.late_days] = counts.get(s.late_days, 0) + 1
+        return [("on time" if d == 0 else f"{d} day{'s' if d > 1 else ''} late", counts[d]) for d in sorted(counts)]
+
+    @property
+    def slowest(self) -> list[StudentView]:
+        return sorted(self.students, key=lambda s: -s.execution_time)[:10]
+
+    @property
+    def troubled(self) -> list[StudentView]:
+        return [s for s in self.students if s.problem or s.grader_error]
+
+
+def test_rates(rows: list[SubmissionRow]) -> list[TestRate]:
+    """Per test (in grader order): how many of the students it counted for passed it."""
+    rates: dict[str, TestRate] = {}
+    points: dict[str, list[float]] = {}
+    for row in rows:
+        for t in row.tests:
+            rate = rates.setdefault(t.name, TestRate(t.name, 0, 0, 0.0, t.max_score))
+            if t.status == "skipped":
+                continue
+            rate.counted += 1
+            rate.passed += t.status == "passed"
+            points.setdefault(t.name, []).append(t.score)
+    for name, rate in rates.items():
+        rate.mean_points = mean(points[name]) if points.get(name) else 0.0
+    return [r for r in rates.values() if r.counted]

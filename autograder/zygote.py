@@ -1,0 +1,300 @@
+"""The warm template: a clean process that has imported torch and the worker runtime, and forks workers.
+
+It is started by :mod:`autograder.warm` exactly like a cold worker (same bubblewrap allow-list,
+no network, the worker's own uid, rlimits, scrubbed environment; see ``sandbox.confine``), but
+runs ``python -m autograder.zygote CTL_FD MODE`` instead of the worker. It never runs student
+code, never holds grader state, never runs a torch op (a child forked after a multithreaded op
+can hang) and never touches CUDA. For each ``spawn`` request on the control socket it forks a
+child that calls ``os.setsid()``, makes its own directory holding only the submission, resets
+what a fresh interpreter would have fresh (seeds, threads, environment), closes every inherited
+descriptor but its pipes and then runs :func:`autograder.worker_main.main`, hardening included.
+
+Isolation between students: a template serves **one child at a time** and is owned by one
+grading lane (one grader process). Children of a template share its uid and namespaces, so
+before the next child is forked the template sweeps the lane: it SIGKILLs every other process
+it can reach (``kill(-1)``: inside its own PID namespace under bubblewrap, or every process of
+the lane's own uid), reaps them, and deletes everything the child could write (its directory,
+/tmp, /dev/shm, SysV IPC objects). The template is not dumpable, so a child (same uid, no
+capabilities) can neither ptrace it nor read its memory; a child can only kill or stop it, which
+costs the lane a new template and no other student anything.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import sys
+import time
+
+MODES = ("ns", "uid", "group")  # what a sweep may kill: the PID namespace, the lane's uid, the child's group
+PRELOAD = ("torch", "numpy", "autograder.wire", "autograder.worker_main", "autograder.seccomp", "autograder.sandbox",
+           # imported lazily by torch on first use of meta tensors, optimizers, torch.func: 1-2 s each time
+           "torch._dynamo", "torch._refs", "torch._decomp", "torch.func", "numpy.random")
+OPTIONAL = ("torchvision",)
+_PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
+_IPC_RMID = 0
+_MAX_MESSAGE = 64 * 1024
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _send(ctl: socket.socket, message: dict) -> None:
+    try:
+        ctl.send(json.dumps(message).encode())
+    except OSError:
+        pass  # the grader is gone; the loop sees EOF next
+
+
+def preload() -> list[str]:
+    """Import the runtime (never run anything); returns the modules that were loaded."""
+    import importlib
+
+    loaded = []
+    for name in PRELOAD:
+        importlib.import_module(name)
+        loaded.append(name)
+    for name in OPTIONAL:
+        try:
+            importlib.import_module(name)
+            loaded.append(name)
+        except ImportError:
+            pass
+    return loaded
+
+
+# ---------------------------------------------------------------- the child
+
+
+def _close_all_but(keep: set[int]) -> None:
+    """Close every descriptor inherited from the template except ``keep``."""
+    try:
+        open_fds = sorted(int(name) for name in os.listdir("/proc/self/fd"))
+    except OSError:
+        open_fds = list(range(3, 1024))
+    for fd in open_fds:
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _become_worker(request: dict, fds: list[int], ctl: socket.socket, lane: str) -> None:
+    """In the forked child: become exactly what a cold worker is at its start, then serve."""
+    req_fd, rep_fd, out_fd, cred_fd, source_fd = fds
+    from autograder.sandbox import Limits, apply_rlimits, worker_env
+
+    limits = Limits(**request["limits"])
+    os.setsid()  # its own session and process group: a timeout kills it with everything it starts
+    apply_rlimits(limits)  # the template's own limits are wider; a child can always lower its own
+    _libc().prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)  # as a freshly exec'd worker (the template is not)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    workdir = os.path.join(lane, f"w{int(request['id'])}")
+    os.mkdir(workdir, 0o700)
+    with os.fdopen(source_fd, "rb") as source, open(os.path.join(workdir, request["name"]), "wb") as target:
+        source.seek(0)
+        shutil.copyfileobj(source, target)
+    os.chdir(workdir)
+    # the kernel stamps this message with the child's pid as the grader sees it (SCM_CREDENTIALS)
+    cred = socket.socket(fileno=cred_fd)
+    cred.send(b"r")
+    cred.close()
+    ctl.detach()  # closed below with the rest; detached so its finaliser cannot close a reused number
+    _close_all_but({0, 1, 2, req_fd, rep_fd})
+    env = worker_env(limits, workdir)
+    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", env["PYTHONPATH"])  # where the runtime is, in or out of bwrap
+    if "PWD" in os.environ:
+        env["PWD"] = workdir  # bwrap --chdir sets it for a cold worker
+    os.environ.clear()
+    os.environ.update(env)
+    import tempfile
+
+    tempfile.tempdir = None
+    sys.path[0] = workdir  # `python -m` puts the worker's directory first
+    sys.argv = [sys.modules["autograder.worker_main"].__file__, str(req_fd), str(rep_fd)]
+    import random
+
+    import numpy
+    import torch
+
+    random.seed()  # a fresh interpreter seeds from the OS; forked children would all share one sequence
+    numpy.random.seed()
+    torch.set_num_threads(limits.threads)  # required after fork: the template never ran an op
+    from autograder import worker_main
+
+    worker_main.main([str(req_fd), str(rep_fd)])  # never returns: os._exit
+
+
+# ---------------------------------------------------------------- the sweep between children
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _kill_everything_else(mode: str, pgid: int) -> bool:
+    """SIGKILL every process the last child left; True when none is left."""
+    for _ in range(200):
+        try:
+            if mode == "group":
+                os.killpg(pgid, signal.SIGKILL)
+            else:
+                os.kill(-1, signal.SIGKILL)  # all we may signal but ourselves (and the namespace's init)
+        except ProcessLookupError:
+            _reap()
+            return True
+        except PermissionError:
+            return mode == "group"
+        _reap()
+        time.sleep(0.002)
+    return False
+
+
+def _clear_dir(path: str, owner: int | None) -> None:
+    """Delete what is in ``path`` (only entries owned by ``owner`` when given)."""
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if owner is not None and entry.stat(follow_symlinks=False).st_uid != owner:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                # a child may have made its own directories unreadable to itself: give them back first
+                for root, dirs, _ in os.walk(entry.path):
+                    for name in dirs:
+                        os.chmod(os.path.join(root, name), 0o700, follow_symlinks=False)
+                os.chmod(entry.path, 0o700)
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _remove_ipc(owner: int | None) -> None:
+    """Remove SysV shared memory, semaphores and message queues a child left (they outlive processes)."""
+    libc = _libc()
+    for kind, remove in (("shm", lambda i: libc.shmctl(i, _IPC_RMID, None)),
+                         ("sem", lambda i: libc.semctl(i, 0, _IPC_RMID)),
+                         ("msg", lambda i: libc.msgctl(i, _IPC_RMID, None))):
+        try:
+            lines = open(f"/proc/sysvipc/{kind}").read().splitlines()
+        except OSError:
+            continue
+        header = lines[0].split() if lines else []
+        if "uid" not in header:
+            continue
+        for line in lines[1:]:
+            cols = line.split()
+            if owner is None or int(cols[header.index("uid")]) == owner:
+                remove(int(cols[1]))
+
+
+def sweep(mode: str, lane: str, pgid: int) -> bool:
+    """Leave the lane as the template found it; False when something could not be removed."""
+    clean = _kill_everything_else(mode, pgid)
+    if mode == "ns":
+        # own mount and IPC namespaces: every writable place belongs to this lane
+        for path in (lane, "/tmp", "/dev/shm"):
+            _clear_dir(path, None)
+        _remove_ipc(None)
+    elif mode == "uid":
+        for path in (lane, "/tmp", "/dev/shm"):
+            _clear_dir(path, os.getuid())
+        _remove_ipc(os.getuid())
+    else:
+        _clear_dir(lane, None)
+    return clean
+
+
+# ---------------------------------------------------------------- the template's loop
+
+
+def serve(ctl: socket.socket, mode: str, lane: str) -> None:
+    """Fork one child per spawn request, one at a time; report each child's exit after the sweep."""
+    child: dict | None = None
+    while True:
+        waiting = [ctl] + ([child["pidfd"]] if child else [])
+        ready, _, _ = select.select(waiting, [], [])
+        if child and child["pidfd"] in ready:
+            _, status = os.waitpid(child["pid"], 0)
+            os.close(child["pidfd"])
+            clean = sweep(mode, lane, child["pid"])
+            _send(ctl, {"id": child["id"], "exit": os.waitstatus_to_exitcode(status), "clean": clean})
+            child = None
+            if not clean:
+                return  # something survived the sweep: no other student may be forked next to it
+        if ctl not in ready:
+            continue
+        try:
+            data, fds, _, _ = socket.recv_fds(ctl, _MAX_MESSAGE, 8)
+        except OSError:
+            return
+        if not data:
+            return  # the grader is gone
+        request = json.loads(data)
+        if request.get("op") != "spawn" or child is not None or len(fds) != 5:
+            for fd in fds:
+                os.close(fd)
+            reason = "busy with another child" if child is not None else "malformed request"
+            _send(ctl, {"id": request.get("id"), "error": reason})
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _become_worker(request, fds, ctl, lane)
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        child = {"pid": pid, "pidfd": os.pidfd_open(pid), "id": request["id"]}
+        _send(ctl, {"id": request["id"], "spawned": pid})
+
+
+def main(argv: list[str]) -> None:
+    """Entry point: ``python -m autograder.zygote CTL_FD MODE``."""
+    ctl = socket.socket(fileno=int(argv[0]))
+    mode = argv[1] if len(argv) > 1 and argv[1] in MODES else "group"
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    libc = _libc()
+    # children run under the same uid: not dumpable means they cannot ptrace us or read our memory
+    libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # whatever a child leaves behind is ours to reap
+    try:
+        loaded = preload()
+        import torch
+
+        # never torch.cuda.is_available() or any op here: is_initialized() only reads a flag
+        _send(ctl, {"ready": True, "pid": os.getpid(), "preloaded": loaded,
+                    "cuda_initialized": bool(torch.cuda.is_initialized())})
+    except BaseException as exc:  # noqa: BLE001 - reported to the grader, which falls back to cold workers
+        _send(ctl, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        os._exit(1)
+    try:
+        serve(ctl, mode, os.getcwd())
+    finally:
+        if mode != "group":
+            _kill_everything_else(mode, 0)
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,319 @@
+"""Public checks inside a notebook: the assignment's test_public.py, run by pytest in the kernel.
+
+Generated notebooks embed this file's source (see release.public_checks). It must stay
+self-contained (standard library and pytest only), because a notebook runs wherever a student
+has torch and pytest, with or without tensorgrade. Its ``student`` fixture calls the notebook's
+own functions directly: these checks help students while they work, they grade nothing (grading
+always goes through tensorgrade's sandboxed worker).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import os
+import sys
+import tempfile
+import types
+from dataclasses import dataclass
+from typing import Any
+
+try:
+    import pytest
+except ImportError:  # the checks say how to fix this instead of crashing the notebook
+    pytest = None
+
+NO_CUDA = "no CUDA device here"
+STATE: dict[str, Any] = {}
+
+
+class StudentFault(Exception):
+    """Something the notebook's code did that fails the current check."""
+
+
+class StudentError(StudentFault):
+    """The notebook's function raised an exception."""
+
+    def __init__(self, message: str, error: dict) -> None:
+        super().__init__(message)
+        self.error = error
+
+    @property
+    def type_name(self) -> str:
+        return self.error.get("type", "")
+
+    def is_a(self, builtin_name: str) -> bool:
+        return builtin_name in self.error.get("builtins", [])
+
+
+class StudentTimeout(StudentFault):
+    """Kept for the public tests' imports; a notebook has no per-call timeout."""
+
+
+class StudentCrash(StudentFault):
+    """Kept for the public tests' imports."""
+
+
+class BadReply(StudentFault):
+    """Kept for the public tests' imports."""
+
+
+@dataclass
+class Call:
+    """A call's result with the arguments as they were after it (like tensorgrade's ``student.call``)."""
+
+    result: Any
+    args: tuple
+    kwargs: dict
+    output: str
+
+
+def _error(exc: BaseException) -> dict:
+    names = [k.__name__ for k in type(exc).__mro__ if k.__module__ == "builtins"]
+    return {"type": type(exc).__name__, "builtins": names, "message": str(exc)}
+
+
+def describe(exc: BaseException, what: str) -> str:
+    if isinstance(exc, NotImplementedError):
+        return f"{what} is not implemented yet (it raised NotImplementedError)"
+    message = str(exc)
+    return f"{what} raised {type(exc).__name__}: {message}" if message else f"{what} raised {type(exc).__name__}"
+
+
+class NotebookStudent:
+    """The ``student`` fixture in a notebook: calls the functions the notebook defined."""
+
+    def __init__(self, namespace: dict) -> None:
+        self._namespace = namespace
+        self.not_implemented: set[str] = set()
+
+    def _function(self, name: str) -> Any:
+        function = self._namespace.get(name)
+        if not callable(function):
+            raise StudentError(f"`{name}` is not defined: run the cell that defines it first",
+                               {"type": "NameError", "builtins": ["NameError", "Exception"], "message": name})
+        return function
+
+    def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Call:
+        function = self._function(name)
+        # copies, as the sandboxed worker gets: the check's own inputs stay as they are
+        with contextlib.suppress(Exception):
+            args, kwargs = copy.deepcopy((args, kwargs))
+        output = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(output):
+                result = function(*args, **kwargs)
+        except (Exception, SystemExit) as exc:
+            if isinstance(exc, NotImplementedError):
+                self.not_implemented.add(name)
+            raise StudentError(describe(exc, f"`{name}`"), _error(exc)) from None
+        return Call(result, args, kwargs, output.getvalue())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs).result
+
+    def has(self, name: str) -> bool:
+        return callable(self._namespace.get(name))
+
+    def trusted(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    def timed(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+        import time
+
+        start = time.perf_counter()
+        result = getattr(self, name)(*args, **kwargs)
+        return result, time.perf_counter() - start
+
+
+class Credit:
+    """Partial credit inside one check, as in tensorgrade's ``credit`` fixture."""
+
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failures: list[str] = []
+
+    @contextlib.contextmanager
+    def case(self, label: str) -> Any:
+        try:
+            yield
+        except (STATE["Mistake"], StudentFault) as exc:
+            self.failures.append(f"{label}: {exc}" if label else str(exc))
+        else:
+            self.passed += 1
+
+    @property
+    def used(self) -> bool:
+        return bool(self.passed or self.failures)
+
+    @property
+    def total(self) -> int:
+        return self.passed + len(self.failures)
+
+    def fraction(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+@dataclass
+class Outcome:
+    """One public check's result in the notebook."""
+
+    name: str
+    points: float
+    score: float
+    status: str  # PASS | FAIL | TODO | SKIP
+    message: str = ""
+
+
+if pytest is not None:
+
+    @pytest.fixture
+    def student() -> NotebookStudent:
+        return STATE["student"]
+
+    @pytest.fixture
+    def credit() -> Credit:
+        return Credit()
+
+    @pytest.fixture
+    def extra_data() -> dict:
+        return {}
+
+    def pytest_generate_tests(metafunc: Any) -> None:
+        if "device" in metafunc.fixturenames:
+            import torch
+
+            skip = pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_CUDA)
+            metafunc.parametrize("device", [pytest.param("cpu", id="cpu"), pytest.param("cuda", id="cuda", marks=skip)])
+
+    def pytest_configure(config: Any) -> None:
+        config.addinivalue_line("markers", "points(n): what the check is worth")
+        config.addinivalue_line("markers", "visibility(v): who sees the result")
+
+    def pytest_runtest_setup(item: Any) -> None:
+        STATE["student"].not_implemented.clear()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+        report = (yield).get_result()
+        if (call.when == "setup" and report.passed) or (call.when == "teardown" and
+                                                        (report.passed or getattr(item, "_tg_done", False))):
+            return
+        item._tg_done = True
+        STATE["outcomes"].append(_outcome(item, call, report))
+
+
+def _display_name(item: Any) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    base = doc.strip().splitlines()[0].rstrip(".") if doc and doc.strip() else getattr(item, "originalname", item.name)
+    callspec = getattr(item, "callspec", None)
+    return f"{base} [{callspec.id}]" if callspec is not None and callspec.id else base
+
+
+def _outcome(item: Any, call: Any, report: Any) -> Outcome:
+    marker = item.get_closest_marker("points")
+    points = float(marker.args[0]) if marker is not None and marker.args else 1.0
+    outcome = Outcome(_display_name(item), points, 0.0, "FAIL")
+    credit = item.funcargs.get("credit") if hasattr(item, "funcargs") else None
+    todo = sorted(STATE["student"].not_implemented)
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        outcome.status, outcome.message = "SKIP", reason.removeprefix("Skipped: ")
+    elif call.excinfo is None:
+        if credit is not None and credit.used and credit.failures:
+            outcome.score = points * credit.fraction()
+            outcome.message = "; ".join(credit.failures[:3])
+        else:
+            outcome.status, outcome.score = "PASS", points
+    else:
+        exc = call.excinfo.value
+        if isinstance(exc, (STATE["Mistake"], StudentFault)):
+            done = credit.fraction() * credit.total / (credit.total + 1) if credit and credit.used else 0.0
+            outcome.score = points * done
+            outcome.message = str(exc)
+        else:
+            outcome.message = f"the check itself failed ({type(exc).__name__}: {exc}); tell your instructor"
+    if outcome.status == "FAIL" and todo and outcome.score == 0:
+        outcome.status = "TODO"
+        outcome.message = f"not implemented yet: {', '.join(todo)}"
+    return outcome
+
+
+@contextlib.contextmanager
+def _engine_modules() -> Any:
+    """Let ``from autograder.checks import ...`` in the public tests find the embedded copies."""
+    names = ("autograder", "autograder.checks", "autograder.proxy")
+    saved = {name: sys.modules.get(name) for name in names}
+    package = types.ModuleType("autograder")
+    package.__path__ = []
+    package.checks, package.proxy = STATE["checks"], sys.modules[__name__]
+    sys.modules.update({"autograder": package, "autograder.checks": STATE["checks"],
+                        "autograder.proxy": sys.modules[__name__]})
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def setup(namespace: dict, *, assignment: str, checks_source: str, tests_source: str, groups: dict) -> Any:
+    """Prepare the checks for one notebook; returns ``run_checks``."""
+    checks = types.ModuleType("autograder.checks")
+    exec(compile(checks_source, "autograder/checks.py", "exec"), checks.__dict__)  # noqa: S102 - our own engine code
+    folder = tempfile.mkdtemp(prefix="tensorgrade-checks-")
+    path = os.path.join(folder, f"test_public_{assignment}.py")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(tests_source)
+    STATE.update(checks=checks, Mistake=checks.Mistake, path=path, folder=folder, groups=groups,
+                 student=NotebookStudent(namespace), outcomes=[])
+    return run_checks
+
+
+def collect(tests: list[str]) -> list[Outcome]:
+    """Run the named public tests (``test_x`` or ``TestClass::test_x``) and return their outcomes."""
+    STATE["outcomes"] = []
+    args = [f"{STATE['path']}::{t}" for t in tests] + [
+        "-q", "-s", "-p", "no:cacheprovider", "-p", "no:faulthandler", "-p", "no:randomly", "--assert=plain",
+        "--import-mode=importlib", "-o", "addopts=", "-c", os.devnull, "--rootdir", STATE["folder"]]
+    sink = io.StringIO()
+    with _engine_modules(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main(args, plugins=[sys.modules[__name__]])
+    if not STATE["outcomes"] and int(code) not in (0, 1):
+        raise RuntimeError(f"the public checks could not run (pytest exit {int(code)}):\n{sink.getvalue()[-2000:]}")
+    return list(STATE["outcomes"])
+
+
+def run_checks(function: str | None = None, *, strict: bool = False) -> None:
+    """Run the public checks of ``function`` (all of them when None) and print one line per check.
+
+    ``strict`` (used by nbgrader and otter-grader test cells) prints nothing and raises
+    AssertionError unless every check passes.
+    """
+    if pytest is None:
+        message = "the public checks need pytest: run `pip install pytest` in this notebook's environment"
+        if strict:
+            raise AssertionError(message)
+        print(message)
+        return
+    groups = STATE["groups"]
+    tests = groups.get(function, []) if function else [t for group in groups.values() for t in group]
+    if not tests:
+        print(f"no public checks for {function}")
+        return
+    outcomes = collect(tests)
+    counted = [o for o in outcomes if o.status != "SKIP"]
+    score, total = sum(o.score for o in counted), sum(o.points for o in counted)
+    lines = [f"  {o.status}  {o.name} ({o.score:g}/{o.points:g})" + (f": {o.message}" if o.message else "")
+             for o in outcomes]
+    title = f"public checks{' for ' + function if function else ''}: {score:g}/{total:g} points"
+    if strict:
+        if any(o.status != "PASS" for o in counted) or not counted:
+            raise AssertionError("\n".join([title, *lines]))
+        return
+    print("\n".join([title, *lines]))

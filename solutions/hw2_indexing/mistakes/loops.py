@@ -1,0 +1,91 @@
+"""Example mistake (loops) for hw2_indexing; tests/test_hw2_indexing.py lists what it loses.
+
+The mistake: Python loops in five functions, every answer otherwise right.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def top_right_quadrant(a: torch.Tensor) -> torch.Tensor:
+    """Rows ``0 .. r//2 - 1`` and columns ``c//2 .. c-1`` of the 2-D tensor ``a`` of shape (r, c), as a view.
+
+    The result has shape ``(r // 2, c - c // 2)``: with an odd number of columns the middle
+    column belongs to the right half. Work from ``a.shape``: inputs are rarely 10 x 10.
+    """
+    rows, cols = a.shape
+    return a[: rows // 2, cols // 2 :]
+
+
+def multiples_of_4_in_column(a: torch.Tensor, col: int) -> torch.Tensor:
+    """The entries of column ``col`` of the 2-D integer tensor ``a`` that are divisible by 4, in row order.
+
+    Shape ``(k,)`` for the k such entries (k may be 0), same dtype as ``a``. Negative multiples
+    (-8, -4) and 0 count.
+    """
+    kept = []
+    for row in range(a.shape[0]):
+        if a[row, col] % 4 == 0:
+            kept.append(a[row, col])
+    return torch.stack(kept) if kept else a.new_empty(0)
+
+
+def replace_where(a: torch.Tensor, mask: torch.Tensor, value: float) -> torch.Tensor:
+    """A new tensor equal to ``a`` except that it holds ``value`` where the boolean ``mask`` is True.
+
+    ``mask`` has a's shape; the result has a's shape and dtype and shares no memory with it;
+    ``a`` itself is unchanged.
+    """
+    return a.masked_fill(mask, value)
+
+
+def rows_with_negative(a: torch.Tensor) -> torch.Tensor:
+    """The rows of the 2-D tensor ``a`` (shape (r, c)) that contain at least one negative entry.
+
+    Shape ``(k, c)`` for the k such rows, in their original order; ``(0, c)`` when there are none.
+    Zero is not negative.
+    """
+    keep = torch.zeros(a.shape[0], dtype=torch.bool, device=a.device)
+    for i in range(a.shape[0]):
+        keep[i] = (a[i] < 0).any()
+    return a[keep]
+
+
+def every_other(a: torch.Tensor) -> torch.Tensor:
+    """Elements 0, 2, 4, ... of the *last* dimension of ``a`` (any number of dimensions >= 1), as a view."""
+    return a[..., ::2]
+
+
+def count_in_range(a: torch.Tensor, lo: float, hi: float) -> int:
+    """How many entries ``v`` of ``a`` satisfy ``lo <= v < hi``, as a Python int (not a tensor)."""
+    count = 0
+    for v in a.reshape(-1).tolist():
+        if lo <= v < hi:
+            count += 1
+    return count
+
+
+def masked_row_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of each row of ``x`` (shape (N, D)) over the entries where the boolean ``mask`` is True.
+
+    Shape ``(N,)``, x's dtype. A row whose mask has no True entry has mean 0.0, never NaN.
+    """
+    out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+    for i in range(x.shape[0]):
+        count = mask[i].sum().clamp(min=1)
+        out[i] = torch.where(mask[i], x[i], 0.0).sum() / count
+    return out
+
+
+def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """One-hot rows for integer class labels: shape (N, num_classes), float32, on labels' device.
+
+    Row ``i`` is all zeros except a 1.0 in column ``labels[i]``. ``num_classes`` may be larger
+    than any label present.
+    """
+    out = torch.zeros(labels.shape[0], num_classes, dtype=torch.float32, device=labels.device)
+    classes = torch.arange(num_classes, device=labels.device)
+    for i in range(labels.shape[0]):
+        out[i] = (classes == labels[i]).float()
+    return out

@@ -1,0 +1,13 @@
+# fault: row_view starts a fork bomb: every process forks for ever and ignores the errors
+# defence: RLIMIT_NPROC under the worker's own uid bounds the bomb; the timeout kills it; every process of the uid is killed
+# breaks: test_row_view
+# says: did not finish within
+import os
+
+
+def row_view(x, i):
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass

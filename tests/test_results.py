@@ -1,0 +1,35 @@
+"""Scores from test results: skipped cases leave max_score, partial credit adds up."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from autograder.results import Report, TestResult, render_report
+
+
+def make_report():
+    return Report("hw", "s.py", tests=[
+        TestResult("a", 2, 2, "passed"),
+        TestResult("b", 3, 1.5, "failed", output="2 of 4 cases failed", visibility="hidden"),
+        TestResult("c [cuda]", 1, 0, "skipped", output="no CUDA device here"),
+    ], notes=["no CUDA device here"])
+
+
+def test_skipped_tests_are_left_out_of_the_max_score():
+    report = make_report()
+    assert report.score == 3.5 and report.max_score == 5
+
+
+def test_gradescope_json_has_the_spec_fields():
+    data = make_report().to_gradescope()
+    assert data["score"] == 3.5 and data["max_score"] == 5 and "no CUDA" in data["output"]
+    assert [t["name"] for t in data["tests"]] == ["a", "b"]
+    assert data["tests"][1] == {"name": "b", "score": 1.5, "max_score": 3, "status": "failed",
+                                "output": "2 of 4 cases failed", "visibility": "hidden"}
+
+
+def test_terminal_table_shows_points_and_feedback():
+    console = Console(record=True, width=150)
+    render_report(make_report(), console)
+    text = console.export_text()
+    assert "1.5/3" in text and "2 of 4 cases failed" in text and "score 3.5 / 5" in text

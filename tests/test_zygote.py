@@ -1,0 +1,229 @@
+"""Warm workers are exactly as confined as cold ones, and nothing passes from one student to the next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder import warm
+from autograder.proxy import Session, StudentCrash
+from autograder.sandbox import Limits, confinement
+from autograder.submission import load_submission
+
+LIMITS = Limits(call_timeout=20.0, cpu_seconds=120, threads=1)
+
+
+def facts() -> dict:
+    """What a worker can observe about its own confinement (runs in the worker)."""
+    import os
+    import resource
+    import socket
+    import sys
+
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+        network = "socket allowed"
+    except OSError as exc:
+        network = type(exc).__name__
+    limits = {name: resource.getrlimit(getattr(resource, name)) for name in
+              ("RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NPROC", "RLIMIT_CORE", "RLIMIT_AS")}
+    import torch
+
+    def fd_kind(fd: str) -> str | None:
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            return None  # the descriptor listdir itself used
+        return target.split(":")[0] if ":" in target else target
+
+    return {
+        "uid": [os.getuid(), os.geteuid(), os.getgid(), os.getegid()], "groups": sorted(os.getgroups()),
+        "env": {k: v for k, v in os.environ.items() if k not in ("HOME", "TMPDIR")},
+        "home_is_cwd": os.environ.get("HOME") == os.environ.get("TMPDIR") == os.getcwd(),
+        "files_here": sorted(os.listdir(".")), "root": sorted(os.listdir("/")),
+        "repo_visible": os.path.exists(sys.argv[0].rsplit("/autograder", 1)[0] + "/solutions"),
+        "limits": {k: list(v) for k, v in limits.items()},
+        "fds": sorted(kind for kind in map(fd_kind, os.listdir("/proc/self/fd")) if kind),
+        "seccomp": status["Seccomp"].strip(), "no_new_privs": status["NoNewPrivs"].strip(),
+        "caps": [status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")],
+        "network": network, "threads": torch.get_num_threads(), "cuda_initialized": torch.cuda.is_initialized(),
+        "stdin": os.read(0, 1).decode(), "path0_is_cwd": sys.path[0] == os.getcwd(),
+        "dumpable": open("/proc/self/status").read().count("\n") > 0 and os.access("/proc/self/mem", os.R_OK),
+    }
+
+
+def sabotage() -> dict:
+    """Leave things behind for the next student: a process, files, a changed global, a SysV segment."""
+    import builtins
+    import ctypes
+    import os
+
+    builtins.LEFT_BEHIND = True
+    for place in (".", "/tmp", "/dev/shm", os.environ["HOME"]):
+        try:
+            with open(os.path.join(place, "left_behind.txt"), "w") as handle:
+                handle.write("secret answers")
+        except OSError:
+            pass
+    libc = ctypes.CDLL(None)
+    segment = libc.shmget(0, 4096, 0o1666)  # IPC_PRIVATE, IPC_CREAT | 0666
+    if os.fork() == 0:  # a grandchild that leaves the worker's group and session
+        os.setsid()
+        if os.fork() == 0:
+            import time
+
+            time.sleep(600)
+        os._exit(0)
+    return {"parent": os.getppid(), "segment": segment}
+
+
+def leftovers(parent: int) -> dict:
+    """What the previous student left that this worker can see."""
+    import builtins
+    import os
+
+    processes = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) not in (os.getpid(), 1, parent):
+            try:
+                processes.append(open(f"/proc/{entry}/cmdline").read())
+            except OSError:
+                pass
+    files = [os.path.join(p, n) for p in ("/tmp", "/dev/shm", "..") for n in os.listdir(p)]
+    mine = os.path.join("..", os.path.basename(os.getcwd()))
+    shm = open("/proc/sysvipc/shm").read().splitlines()[1:]
+    return {"global": hasattr(builtins, "LEFT_BEHIND"), "processes": processes, "shm": shm,
+            "files": [f for f in files if f != mine]}
+
+
+def read_template(parent: int) -> str:
+    """Try to read the template's memory and to trace it (it holds the next student's worker)."""
+    import ctypes
+
+    outcomes = []
+    try:
+        open(f"/proc/{parent}/mem", "rb").read(1)
+        outcomes.append("mem readable")
+    except OSError as exc:
+        outcomes.append(type(exc).__name__)
+    libc = ctypes.CDLL(None, use_errno=True)
+    outcomes.append("attached" if libc.ptrace(16, parent, None, None) == 0 else f"errno {ctypes.get_errno()}")
+    return " ".join(outcomes)
+
+
+@pytest.fixture
+def submission(tmp_path: Path):
+    path = tmp_path / "storage.py"
+    path.write_text("import torch\n\ndef double(x):\n    return x * 2\n")
+    return load_submission(path, "storage")
+
+
+def started(submission, limits: Limits) -> Session:
+    session = Session(submission, limits)
+    session.ensure_started()
+    assert session.load_error is None, session.load_error
+    return session
+
+
+@pytest.mark.slow
+def test_warm_worker_is_confined_exactly_like_a_cold_one(submission):
+    with started(submission, Limits(**{**LIMITS.__dict__, "warm": False})) as cold_session:
+        assert type(cold_session.process.popen).__name__ == "Popen"
+        cold = cold_session.trusted(facts)
+    with started(submission, LIMITS) as warm_session:
+        assert isinstance(warm_session.process.popen, warm.WarmChild), warm.why_cold()
+        hot = warm_session.trusted(facts)
+        host_pid = warm_session.process.pid
+        assert Path(f"/proc/{host_pid}").exists()  # the pid the grader holds is the host's view of the child
+    assert hot == cold
+    assert hot["files_here"] == ["storage.py"] and hot["home_is_cwd"] and hot["path0_is_cwd"]
+    assert hot["network"] != "socket allowed" and not hot["cuda_initialized"] and hot["stdin"] == ""
+    assert hot["fds"] == ["/dev/null", "/dev/null", "pipe", "pipe", "pipe", "pipe"]  # nothing of the template's
+    if confinement().bwrap:
+        assert not hot["repo_visible"] and hot["uid"][0] == 65534
+
+
+@pytest.mark.slow
+def test_nothing_passes_from_one_student_to_the_next(submission):
+    with started(submission, LIMITS) as first:
+        assert isinstance(first.process.popen, warm.WarmChild), warm.why_cold()
+        left = first.trusted(sabotage)
+        assert left["segment"] >= 0
+        template_pid = left["parent"]
+        assert read_template(template_pid) == "PermissionError errno 1"
+    with started(submission, LIMITS) as second:
+        assert isinstance(second.process.popen, warm.WarmChild), warm.why_cold()
+        seen = second.trusted(leftovers, template_pid)
+    assert seen == {"global": False, "processes": [], "shm": [], "files": []}
+
+
+@pytest.mark.slow
+def test_two_workers_at_once_get_a_cold_one_rather_than_share_a_template(submission):
+    with started(submission, LIMITS) as first, started(submission, LIMITS) as second:
+        kinds = {type(first.process.popen).__name__, type(second.process.popen).__name__}
+        assert kinds == {"WarmChild", "Popen"}
+        import torch
+
+        assert second.call("double", (torch.ones(2),), {}).result.tolist() == [2.0, 2.0]
+        assert first.call("double", (torch.ones(2),), {}).result.tolist() == [2.0, 2.0]
+
+
+@pytest.mark.slow
+def test_a_child_that_kills_its_template_costs_only_itself(submission, monkeypatch):
+    monkeypatch.setattr(warm, "REPLY_TIMEOUT", 2.0)
+
+    def kill_parent() -> None:
+        import os
+
+        os.kill(os.getppid(), 9)
+        os.kill(os.getpid(), 9)
+
+    with started(submission, LIMITS) as rogue:
+        assert isinstance(rogue.process.popen, warm.WarmChild), warm.why_cold()
+        with pytest.raises(StudentCrash):
+            rogue.trusted(kill_parent)
+    with started(submission, LIMITS) as after:  # a new template (or a cold worker), never a stale one
+        import torch
+
+        assert after.call("double", (torch.ones(1),), {}).result.tolist() == [2.0]
+
+
+@pytest.mark.slow
+def test_a_child_forked_after_the_template_imported_torch_runs_multithreaded_ops(submission):
+    def big_matmul() -> float:
+        import torch
+
+        x = torch.ones(512, 512)
+        return float((x @ x).sum())
+
+    with started(submission, Limits(**{**LIMITS.__dict__, "threads": 2})) as session:
+        assert isinstance(session.process.popen, warm.WarmChild), warm.why_cold()
+        assert session.trusted(big_matmul) == 512.0**3
+
+
+def test_warm_workers_can_be_turned_off(submission, monkeypatch):
+    monkeypatch.setenv("TENSORGRADE_WARM", "0")
+    assert not warm.warm_enabled(LIMITS)
+    monkeypatch.delenv("TENSORGRADE_WARM")
+    assert warm.warm_enabled(LIMITS) and not warm.warm_enabled(Limits(warm=False))
+
+
+@pytest.mark.slow
+def test_a_template_that_cannot_start_falls_back_to_cold_workers(submission, monkeypatch):
+    monkeypatch.setattr(warm, "TEMPLATE_MODULE", "autograder.no_such_module")
+    monkeypatch.setattr(warm, "_lanes", {})
+    monkeypatch.setattr(warm, "_why_cold", [])
+    with started(submission, LIMITS) as session:
+        assert type(session.process.popen).__name__ == "Popen"
+        import torch
+
+        assert session.call("double", (torch.ones(1),), {}).result.tolist() == [2.0]
+    assert "no_such_module" in (warm.why_cold() or "")
+    warm.close_all()
+
+
+def test_templates_are_shared_by_limits_that_only_children_apply():
+    assert warm._key(Limits(cpu_seconds=5, memory_bytes=None, threads=2)) == warm._key(Limits())
+    assert warm._key(Limits(sandbox=False)) != warm._key(Limits())
