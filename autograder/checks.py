@@ -142,11 +142,13 @@ def matches(actual: Any, predicted: Any) -> bool:
 
 
 def diagnose(actual: Any, hints: Any) -> str | None:
-    """The message of the first known mistake whose prediction equals ``actual``, or None.
+    """The message of the one known mistake whose prediction equals ``actual``, or None.
 
     ``hints`` holds (message, predicted) pairs; a callable prediction is computed lazily and a
-    prediction that raises is skipped (that mistake would have crashed instead).
+    prediction that raises is skipped (that mistake would have crashed instead). When several
+    mistakes would give this same answer the input cannot tell them apart, so none is named.
     """
+    found = []
     for message, predicted in hints:
         if callable(predicted):
             try:
@@ -154,8 +156,8 @@ def diagnose(actual: Any, hints: Any) -> str | None:
             except Exception:  # noqa: BLE001 - that mistake would have crashed, so it is not this one
                 continue
         if matches(actual, predicted):
-            return message
-    return None
+            found.append(message)
+    return found[0] if len(found) == 1 else None
 
 
 @contextlib.contextmanager
@@ -189,3 +191,10 @@ def expect_matrix(actual: Any, expected: torch.Tensor, what: str, *, rtol: float
                       f"{'it is the transpose of the right answer' if same else 'it looks transposed'} "
                       f"(one row per {rows}, one column per input)")
     expect_tensor(actual, expected, what, rtol=rtol, atol=atol)
+
+
+def describe_expected(expected: Any) -> str:
+    """``a float32 tensor of shape (3, 2)`` or the repr of a plain value: what the student should return."""
+    if type(expected) is torch.Tensor:
+        return f"a {str(expected.dtype).removeprefix('torch.')} tensor of shape {fmt_shape(expected.shape)}"
+    return repr(expected)

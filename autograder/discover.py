@@ -119,7 +119,7 @@ class _Walker:
         """A class folder, a single student's folder, or an unzipped Gradescope export."""
         if (folder / GRADESCOPE_YML).is_file():
             self.gradescope_export(folder)
-        elif self.module_files(folder, depth=0) or (folder / GRADESCOPE_JSON).is_file():
+        elif self.module_files(folder, depth=0, exact=True) or (folder / GRADESCOPE_JSON).is_file():
             self.student_folder(folder, folder.name)
         else:
             self.class_folder(folder)
@@ -132,6 +132,8 @@ class _Walker:
             if entry.is_dir():
                 if (entry / GRADESCOPE_YML).is_file():
                     self.gradescope_export(entry)
+                elif len(self.module_files(entry)) > 1 and not self.module_files(entry, depth=0):
+                    self.class_folder(entry)  # a class folder inside the class folder (e.g. a zip's wrapper)
                 else:
                     self.student_folder(entry, entry.name)
             elif entry.suffix.lower() == ".zip":
@@ -156,9 +158,11 @@ class _Walker:
                 return {"student": stem[: -len(self.module) - 1]}
         return {"student": stem}
 
-    def module_files(self, folder: Path, depth: int = MAX_DEPTH) -> list[Path]:
+    def module_files(self, folder: Path, depth: int = MAX_DEPTH, exact: bool = False) -> list[Path]:
+        """Files named like the module (``exact``: not counting Canvas-renamed ones)."""
         names = {f"{self.module}{suffix}" for suffix in SUFFIXES}
-        return [p for p in self.candidates(folder, depth) if p.name in names or self.canvas_module(p)]
+        return [p for p in self.candidates(folder, depth)
+                if p.name in names or (not exact and self.canvas_module(p))]
 
     def canvas_module(self, path: Path) -> bool:
         canvas = CANVAS_NAME.match(path.name)

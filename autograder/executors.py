@@ -141,17 +141,20 @@ class _Child:
             try:
                 result = self.conn.recv()
             except (EOFError, OSError):
-                return self._failed("the grading process died while sending its result")
+                return self._died()
             self.job, self.served = None, self.served + 1
             return result
         if not self.process.is_alive():
-            code = self.process.exitcode
-            return self._failed(f"the grading process died (exit code {code}); the job will be retried "
-                                "when the same command runs again")
+            return self._died()
         if time.monotonic() - self.started > timeout:
             self.stop()
             return self._failed(f"grading took longer than {timeout:g} s and was stopped")
         return None
+
+    def _died(self) -> JobResult:
+        self.process.join(timeout=5)
+        return self._failed(f"the grading process died (exit code {self.process.exitcode}); the job will be "
+                            "retried when the same command runs again")
 
     def _failed(self, message: str) -> JobResult:
         job, self.job = self.job, None
@@ -215,7 +218,14 @@ class LocalExecutor:
                 child.stop(gracefully=child.job is None)
 
 
-EXECUTORS: dict[str, Callable[..., Executor]] = {"local": LocalExecutor}
+def _ray_executor(**options: Any) -> Executor:
+    """Ray tasks on a cluster or a local Ray instance (autograder.ray_executor; imported only when chosen)."""
+    from autograder.ray_executor import RayExecutor
+
+    return RayExecutor(**options)
+
+
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": LocalExecutor, "ray": _ray_executor}
 
 
 def make_executor(name: str = "local", **options: Any) -> Executor:

@@ -311,10 +311,32 @@ def _submission(student):
     return student.session.submission
 
 
-def expect_no_loops(student, name: str, *, banned: Iterable[str] = (), loops_allowed: bool = False) -> None:
+def expect_implemented(student, name: str, args: tuple) -> None:
+    """Loop-freedom points go to implemented functions: not raising NotImplementedError, not returning None.
+
+    A function that raises some other error on ``args`` is implemented (if wrong); its source
+    is still judged.
+    """
+    from autograder.checks import Mistake
+    from autograder.proxy import StudentError
+
+    try:
+        result = student.call(name, *args).result
+    except StudentError as exc:
+        if exc.is_a("NotImplementedError"):
+            raise
+        return
+    if result is None:
+        raise Mistake(f"`{name}` returned None, expected a result; loop-freedom points count only for a "
+                      "function that is implemented")
+
+
+def expect_no_loops(student, name: str, *, banned: Iterable[str] = (), loops_allowed: bool = False,
+                    advice: str = "use operations on whole tensors instead") -> None:
     """Fail with a Mistake when the source of ``name`` (or a helper it calls) has a loop or a banned API."""
     from autograder.checks import Mistake
 
+    banned = tuple(banned)
     index = SourceIndex(_submission(student).cells)
     try:
         findings = [] if loops_allowed else find_loops(index, name)
@@ -323,10 +345,9 @@ def expect_no_loops(student, name: str, *, banned: Iterable[str] = (), loops_all
         raise Mistake(str(exc)) from None
     findings = sorted(set(findings), key=lambda f: (f.label, f.line, f.what))
     if findings:
-        rule = "no Python loops" if not banned else "no loops" if not loops_allowed else "none of these"
-        raise Mistake(f"`{name}` uses {describe(findings)}; expected {rule}: "
-                      + ("use tensor operations on whole tensors instead" if not banned else
-                         "work from the shapes alone, by the three rules of the lecture"))
+        rules = ([] if loops_allowed else ["no Python loops"]) + (
+            [f"no use of {', '.join(b.lstrip('.') for b in banned)}"] if banned else [])
+        raise Mistake(f"`{name}` uses {describe(findings)}; expected {' and '.join(rules)}: {advice}")
 
 
 def traced(student, name: str, calls: list[tuple], watch_libraries: bool = False) -> list[dict]:
@@ -340,6 +361,8 @@ def traced(student, name: str, calls: list[tuple], watch_libraries: bool = False
             for r in report):
         raise Mistake("the loop check could not read what your code did (did something replace the grader's tools?)")
     for entry in report:
+        if entry["error"] and entry["error"].startswith("NotImplementedError"):
+            raise Mistake(f"`{name}` is not implemented yet (it raised NotImplementedError)")
         if entry["error"]:
             raise Mistake(f"`{name}` raised {entry['error']} on the loop check's input, so it could not be checked")
     return report

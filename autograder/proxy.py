@@ -114,7 +114,7 @@ def _signal_words(returncode: int | None) -> str:
         meaning = {
             "SIGSEGV": "a segmentation fault (memory access error)",
             "SIGBUS": "a bus error (memory access error)",
-            "SIGKILL": "being killed (often for using too much memory)",
+            "SIGKILL": "being killed (by a signal your code sent, or for using too much memory)",
             "SIGXCPU": "using more CPU time than allowed",
             "SIGXFSZ": "writing a file larger than allowed",
             "SIGABRT": "an abort",

@@ -14,6 +14,8 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 class TestResult:
     """One grader test: what it is worth, what it earned, and why."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     name: str
     max_score: float
     score: float

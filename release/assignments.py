@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.assignment import ASSIGNMENTS_DIR, SOLUTIONS_DIR, Assignment, all_assignments
+from autograder.assignment import ASSIGNMENTS_DIR, Assignment, all_assignments
 from release.stubs import make_stub
 
 COPIED = ("INSTRUCTIONS.md", "test_public.py")
@@ -12,7 +12,7 @@ COPIED = ("INSTRUCTIONS.md", "test_public.py")
 
 def expected_files(assignment: Assignment) -> dict[str, str]:
     """Relative path → content of every generated file of one assignment."""
-    source_dir = SOLUTIONS_DIR / assignment.name
+    source_dir = assignment.solution.parent
     files = {f"{assignment.module}.py": make_stub(assignment.solution.read_text())}
     for name in COPIED:
         if (source_dir / name).is_file():

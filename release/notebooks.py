@@ -149,3 +149,25 @@ def write_notebook(nb: nbformat.NotebookNode, path: Path) -> Path:
 
 def notebook_name(assignment: Assignment) -> str:
     return f"{assignment.module}.ipynb"
+
+
+def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 600) -> nbformat.NotebookNode:
+    """Run every cell top to bottom in a real ``python3`` kernel (nbclient); errors stay in the outputs."""
+    import nbclient
+
+    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name=KERNELSPEC["name"], allow_errors=True,
+                                     resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+    return nb
+
+
+def cell_text(cell: nbformat.NotebookNode) -> str:
+    """Everything a code cell printed, errors included (as ``ErrorName: value``)."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            parts.append(f"{output.get('ename')}: {output.get('evalue')}")
+        else:
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            parts.append("".join(text) if isinstance(text, list) else str(text))
+    return "".join(parts)

@@ -20,7 +20,7 @@ CHECKS_PATH = PACKAGE_DIR / "checks.py"
 PROVIDED = {"autograder.checks": None,  # None: every name of the embedded checks module
             "autograder.proxy": {"StudentFault", "StudentError", "StudentTimeout", "StudentCrash", "BadReply", "Call"}}
 PROXY_METHODS = {"call", "timed", "has"}  # student.<method>("name", ...) names a function by string
-OTHER = ""  # group key of public tests that name no function
+OTHER = "other checks"  # group key of public tests that name no function (a space: never a function name)
 
 
 class UnsupportedPublicTest(ValueError):

@@ -41,21 +41,20 @@ def split_module(source: str) -> list[Segment]:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body.pop(0)
-    starts = [_first_line(node, lines) for node in body]
+    starts = [_first_line(node, lines) for node in body] + [len(lines)]
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     segments: list[Segment] = []
-    pending: list[str] = []  # consecutive plain statements, joined into one cell
+    group_start: int | None = None  # first line of a run of plain statements, kept as one cell
     for i, node in enumerate(body):
-        end = starts[i + 1] if i + 1 < len(body) else len(lines)
-        text = "\n".join(lines[starts[i]:end]).strip("\n")
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if pending:
-                segments.append(Segment(None, "\n\n".join(pending)))
-                pending = []
-            segments.append(Segment(node.name, text, _signature(node), ast.get_docstring(node) or ""))
-        else:
-            pending.append(text)
-    if pending:
-        segments.append(Segment(None, "\n\n".join(pending)))
+        if not isinstance(node, definitions):
+            group_start = starts[i] if group_start is None else group_start
+            if i + 1 < len(body) and not isinstance(body[i + 1], definitions):
+                continue
+            segments.append(Segment(None, "\n".join(lines[group_start:starts[i + 1]]).strip("\n")))
+            group_start = None
+            continue
+        text = "\n".join(lines[starts[i]:starts[i + 1]]).strip("\n")
+        segments.append(Segment(node.name, text, _signature(node), ast.get_docstring(node) or ""))
     return segments
 
 

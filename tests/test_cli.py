@@ -45,6 +45,7 @@ def test_grade_writes_gradescope_results_and_exits_zero_for_a_low_score(tmp_path
 
 
 @pytest.mark.parametrize(("path", "code"), [(HW1.solution, exitcodes.OK), (HW1.stub, exitcodes.CHECKS_FAILED)])
-def test_check_runs_public_checks_and_fails_until_they_pass(path, code, capsys):
+def test_check_runs_public_checks_and_fails_until_they_pass(path, code, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps table cells at the terminal's width
     assert main(["check", "hw1_storage", str(path)]) == code
     assert "same_storage on the lecture's example" in capsys.readouterr().out

@@ -26,8 +26,8 @@ from tests.worker_watch import stragglers, watched  # noqa: F401 - fixture
 
 FAULTS_DIR = Path(__file__).parent / "faults"
 HW1 = load_assignment("hw1_storage")
-# short timeouts keep the suite fast; 5 GiB of address space is what torch needs plus room for a bomb to fail
-LIMITS = Limits(call_timeout=3.0, load_timeout=60.0, memory_bytes=5 * GiB, processes=96)
+# short timeouts keep the suite fast; torch takes 3.4 GiB of address space, so a memory bomb fails quickly at 4
+LIMITS = Limits(call_timeout=3.0, load_timeout=60.0, memory_bytes=4 * GiB, processes=96)
 BEFORE, AFTER = "test_same_storage", "test_shares_storage_quiz"
 
 

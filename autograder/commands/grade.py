@@ -24,6 +24,7 @@ from rich.text import Text
 
 from autograder import exitcodes
 from autograder.assignment import load_assignment
+from autograder.datasets import DATA_ROOT_ENV
 from autograder.results import render_report
 from autograder.runner import grade
 
@@ -46,6 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="write Gradescope results.json here (a list for several files; in batch mode, "
                              "the results recorded by this run)")
     parser.add_argument("--quiet", action="store_true", help="print only the final scores")
+    parser.add_argument("--data-root", type=Path, metavar="DIR",
+                        help="folder holding torchvision MNIST/FashionMNIST files (DIR/MNIST/raw/...): training "
+                             "assignments are then judged on them instead of the bundled digits (no download)")
     batch = parser.add_argument_group("batch grading (a class into the gradebook)")
     batch.add_argument("--db", metavar="URL",
                        help="gradebook: a SQLAlchemy URL (sqlite:///path, postgresql://user@host/db) or a file "
@@ -54,7 +58,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                        help=f"submissions graded at once (default: the number of cores, {os.cpu_count()})")
     batch.add_argument("--regrade", action="store_true",
                        help="grade everything again in a new grading round; earlier results stay as history")
-    batch.add_argument("--executor", default=None, help="where jobs run (default: local processes)")
+    batch.add_argument("--executor", default=None,
+                       help="where jobs run: local processes (default) or ray, Ray tasks on a cluster "
+                            "(docs/cluster.md)")
+    batch.add_argument("--ray-address", metavar="ADDRESS",
+                       help="with --executor ray: the cluster to join, e.g. ray://head:10001 or auto "
+                            "(default: $RAY_ADDRESS, else a local Ray instance with --jobs CPUs)")
+    batch.add_argument("--ray-gpus", type=float, default=0.0, metavar="N",
+                       help="with --executor ray: GPUs each submission's task reserves (e.g. 1 for CUDA grading)")
     batch.add_argument("--job-timeout", type=float, default=3600.0, metavar="SECONDS",
                        help="stop grading one submission after this long (default: 3600)")
     parser.set_defaults(run=run)
@@ -66,6 +77,13 @@ def is_batch(args: argparse.Namespace) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.data_root is not None:
+        if not args.data_root.is_dir():
+            Console().print(f"[red]--data-root {args.data_root} is not a folder[/]: give the folder that holds "
+                            "MNIST/raw/ (or FashionMNIST/raw/)")
+            return exitcodes.USAGE
+        # read by the graders in this process and in local batch jobs; workers never see the environment
+        os.environ[DATA_ROOT_ENV] = str(args.data_root.resolve())
     if is_batch(args):
         return run_batch(args)
     console = Console()
@@ -121,7 +139,14 @@ def run_batch(args: argparse.Namespace) -> int:
         console.print(f"[red]gradebook:[/] {escape(str(exc))}")
         return exitcodes.USAGE
     workers = args.jobs or os.cpu_count() or 1
-    executor = make_executor(executor_name, workers=workers, job_timeout=args.job_timeout)
+    options = {"workers": workers, "job_timeout": args.job_timeout}
+    if executor_name == "ray":  # --jobs caps tasks in flight; without it the cluster's size decides
+        options.update(workers=args.jobs, address=args.ray_address, num_gpus=args.ray_gpus)
+    try:
+        executor = make_executor(executor_name, **options)
+    except RuntimeError as exc:  # e.g. Ray missing or its cluster unreachable: say so before grading anything
+        console.print(f"[red]executor {executor_name}:[/] {escape(str(exc))}")
+        return exitcodes.USAGE
     command = shlex.join(["tensorgrade", "grade", *sys.argv[2:]]) if sys.argv[1:2] == ["grade"] else ""
     with gradebook, BatchProgress(console, assignment.name, quiet=args.quiet) as progress:
         summary = grade_batch(assignment, found, gradebook, executor, regrade=args.regrade, workers=workers,
@@ -194,8 +219,8 @@ def print_summary(console: Console, assignment, summary, where: str, quiet: bool
         for row in shown:
             late = f"{row.late_days} d, −{row.late_penalty:.0%}" if row.late_days else ""
             note = row.problem or ("grader error" if row.grader_errors else "")
-            table.add_row(escape(row.student.key), f"{row.score:g}/{row.max_score:g}", late,
-                          f"{row.final_score:g}", f"{row.execution_time:.1f} s", escape(note[:80]))
+            table.add_row(escape(row.student.key), f"{round(row.score, 2):g}/{row.max_score:g}", late,
+                          f"{round(row.final_score, 2):g}", f"{row.execution_time:.1f} s", escape(note[:80]))
         console.print(table)
         if len(rows) > len(shown):
             console.print(f"… and {len(rows) - len(shown)} more (all of them: tensorgrade export {assignment.name})")

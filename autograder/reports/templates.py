@@ -28,6 +28,7 @@ figure { margin: 12px 0; } figure img { max-width: 100%; height: auto; border: 1
 figcaption { color: var(--muted); font-size: .85rem; }
 footer { color: var(--muted); font-size: .8rem; margin-top: 40px; }
 a { color: #1d4ed8; }
+#tests td:first-child { width: 36%; } #tests td:nth-child(2) { width: 96px; }
 """
 
 BASE = """<!doctype html>
@@ -47,10 +48,10 @@ STUDENT = """{% extends "base.html" %}
 <h1>{{ title }}</h1>
 <p class="sub">Feedback for <b>{{ s.name }}</b>{% if s.name != s.key %} ({{ s.key }}){% endif %}</p>
 <div class="cards">
-  <div class="card" id="final-score"><b>{{ "%g"|format(s.final) }} / {{ "%g"|format(s.max_score) }}</b>
+  <div class="card" id="final-score"><b>{{ s.final|pts }} / {{ s.max_score|pts }}</b>
     <span>score{% if s.late_days %} after the late penalty{% endif %}</span></div>
   {% if s.late_days %}
-  <div class="card"><b>{{ "%g"|format(s.raw) }}</b><span>score before the penalty</span></div>
+  <div class="card"><b>{{ s.raw|pts }}</b><span>score before the penalty</span></div>
   <div class="card"><b>{{ s.late_days }} day{{ "s" if s.late_days > 1 }}</b>
     <span>late: −{{ "%.0f"|format(100 * s.late_penalty) }}%</span></div>
   {% endif %}
@@ -68,7 +69,7 @@ STUDENT = """{% extends "base.html" %}
 <tr class="{{ t.status }}">
   <td><span class="{{ t.status }}">{{ {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–"}[t.status] }}</span>
       {{ t.name }}</td>
-  <td class="num">{% if t.counted %}{{ "%g"|format(t.score) }} / {{ "%g"|format(t.max_score) }}
+  <td class="num">{% if t.counted %}{{ t.score|pts }} / {{ t.max_score|pts }}
     {%- else %}not counted{% endif %}</td>
   <td>{% if t.feedback is none %}<span class="held">
       {%- if t.held_back %}feedback is shown after the due date{% endif %}</span>
@@ -101,7 +102,7 @@ CLASS = """{% extends "base.html" %}
 <table id="test-rates"><thead><tr><th>test</th><th class="num">passed</th><th class="num">mean points</th></tr></thead>
 <tbody>{% for r in c.rates|sort(attribute="rate") %}
 <tr><td>{{ r.name }}</td><td class="num">{{ r.passed }} / {{ r.counted }} ({{ "%.0f"|format(100 * r.rate) }}%)</td>
-<td class="num">{{ "%.2f"|format(r.mean_points) }} / {{ "%g"|format(r.max_score) }}</td></tr>{% endfor %}
+<td class="num">{{ "%.2f"|format(r.mean_points) }} / {{ r.max_score|pts }}</td></tr>{% endfor %}
 </tbody></table>
 <h2>Late submissions</h2>
 <figure id="lateness"><img src="{{ c.late_png }}" alt="submissions by days late"></figure>
@@ -112,11 +113,11 @@ CLASS = """{% extends "base.html" %}
 <th class="num">raw → final</th></tr></thead><tbody>{% for s in c.late %}
 <tr><td><a href="students/{{ s.slug }}.html">{{ s.key }}</a></td><td class="num">{{ s.late_days }}</td>
 <td class="num">−{{ "%.0f"|format(100 * s.late_penalty) }}%</td>
-<td class="num">{{ "%g"|format(s.raw) }} → {{ "%g"|format(s.final) }}</td></tr>{% endfor %}</tbody></table>{% endif %}
+<td class="num">{{ s.raw|pts }} → {{ s.final|pts }}</td></tr>{% endfor %}</tbody></table>{% endif %}
 <h2>Slowest submissions</h2>
 <table id="slowest"><thead><tr><th>student</th><th class="num">grading time</th><th class="num">score</th></tr></thead>
 <tbody>{% for s in c.slowest %}<tr><td><a href="students/{{ s.slug }}.html">{{ s.key }}</a></td>
-<td class="num">{{ "%.1f"|format(s.execution_time) }} s</td><td class="num">{{ "%g"|format(s.final) }}</td></tr>
+<td class="num">{{ "%.1f"|format(s.execution_time) }} s</td><td class="num">{{ s.final|pts }}</td></tr>
 {% endfor %}
 </tbody></table>
 <h2>Similar submissions</h2>
@@ -141,8 +142,8 @@ pairs above the threshold.</p>{% endif %}
 <th class="num">final</th>
 <th>handed in</th></tr></thead><tbody>{% for s in c.students %}
 <tr><td><a href="students/{{ s.slug }}.html">{{ s.key }}</a>{% if s.name != s.key %} · {{ s.name }}{% endif %}</td>
-<td class="num">{{ "%g"|format(s.raw) }} / {{ "%g"|format(s.max_score) }}</td>
-<td class="num">{% if s.late_days %}{{ s.late_days }} d{% endif %}</td><td class="num">{{ "%g"|format(s.final) }}</td>
+<td class="num">{{ s.raw|pts }} / {{ s.max_score|pts }}</td>
+<td class="num">{% if s.late_days %}{{ s.late_days }} d{% endif %}</td><td class="num">{{ s.final|pts }}</td>
 <td>{{ s.submitted }}</td></tr>{% endfor %}</tbody></table>
 {% else %}<p>No submissions are recorded for this assignment yet: run <code>tensorgrade grade {{ c.assignment }}
 &lt;folder&gt;</code> first.</p>{% endif %}
@@ -154,4 +155,5 @@ def environment() -> Environment:
     env = Environment(loader=DictLoader({"base.html": BASE, "student.html": STUDENT, "class.html": CLASS}),
                       autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals["style"] = STYLE
+    env.filters["pts"] = lambda value: f"{round(float(value), 2):g}"
     return env

@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, SubsetRandomSampler
 
 NUM_CLASSES = 10  # digits 0-9 (also MNIST and FashionMNIST)
-EPOCHS = 20  # fit's default; the grader enforces a time budget on one fit() call
+EPOCHS = 15  # fit's default; the grader enforces a time budget on one fit() call
 
 
 class DigitsDataset(Dataset):
@@ -139,7 +139,7 @@ def fit(train_set: Dataset, val_set: Dataset, device: str | torch.device, epochs
                               generator=torch.Generator().manual_seed(seed))
     val_loader = DataLoader(val_set, batch_size=256)
     model = MLP(train_set[0][0].numel(), 128, NUM_CLASSES).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
     loss_fn = nn.CrossEntropyLoss()
     model.history = {"train_loss": [], "val_accuracy": []}
     best_accuracy, best_state = -1.0, None

@@ -1,17 +1,18 @@
-# fault: row_view tries to kill its parent, its process group and every process it can signal, then answers
-# defence: its own PID namespace (the parent is not visible) and its own uid (nothing else can be signalled)
-# breaks:
-# says:
-# touches: test_row_view
+# fault: row_view kills its parent, pid 1 and every process it may signal (os.kill(-1)), then answers
+# defence: its own PID namespace and uid: all it can reach is its own sandbox, so it only crashes its own worker
+# breaks: test_row_view
+# says: crashed
 import os
 import signal
+import time
 
 
 def row_view(x, i):
-    for attempt in (lambda: os.kill(os.getppid(), signal.SIGKILL), lambda: os.kill(1, signal.SIGKILL),
-                    lambda: os.killpg(os.getpgid(os.getppid()), signal.SIGTERM), lambda: os.kill(-1, signal.SIGTERM)):
+    for attempt in (lambda: os.kill(1, signal.SIGKILL), lambda: os.kill(os.getppid(), signal.SIGKILL),
+                    lambda: os.kill(-1, signal.SIGKILL)):
         try:
             attempt()
         except OSError:
             pass
+    time.sleep(1)  # let the kill land before answering, so the outcome is the same every run
     return x[i]

@@ -8,7 +8,7 @@ import torch
 def numpy_copy(arr):
     hoard = []
     while True:
-        hoard.append(b"x" * (64 * 2**20))
+        hoard.append(b"x" * (512 * 2**20))
 
 
 def row_view(x, i):

@@ -1,7 +1,7 @@
-# fault: row_view recurses without end; numpy_copy raises the recursion limit first and overflows the C stack
+# fault: row_view recurses without end; numpy_copy lifts the recursion limit and recurses through C (sorted's key)
 # defence: RecursionError is an ordinary exception; a C stack overflow is a crash the grader survives
 # breaks: test_row_view test_numpy_copy
-# says: RecursionError|crashed
+# says: RecursionError|segmentation fault
 import sys
 
 
@@ -13,6 +13,6 @@ def numpy_copy(arr):
     sys.setrecursionlimit(10**8)
 
     def down(n):
-        return down(n + 1) + 1
+        return sorted([n + 1], key=down)
 
     return down(0)

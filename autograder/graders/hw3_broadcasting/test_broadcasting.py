@@ -1,0 +1,247 @@
+"""Hidden graders for hw3_broadcasting: values, exact shapes and dtypes, errors, inputs, devices.
+
+Expected values come from the loop-based specs in cases.py, computed in this process. The
+student's result is never broadcast or reshaped before it is compared.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+from autograder.checks import (
+    Mistake,
+    describe_expected,
+    expect_device,
+    expect_tensor,
+    expect_tensor_meta,
+    expect_unchanged,
+    expect_value,
+    fmt_shape,
+    naming_mistakes,
+)
+from autograder.graders.hw3_broadcasting.cases import (
+    LECTURE_TABLE,
+    PARAMS,
+    SPECS,
+    TENSOR_FUNCTIONS,
+    cases,
+    hints,
+    near_duplicates,
+    scaling_inputs,
+    spec_broadcast_shape,
+)
+from autograder.proxy import StudentError
+
+META_TIMEOUT = 90.0  # the first meta operation in a worker imports torch's meta kernels (seconds)
+
+
+def signature(name: str, args: tuple) -> str:
+    """``stable_softmax(x, dim=1)``: tensors by name, everything else by value."""
+    shown = [param if type(x) is torch.Tensor else f"{param}={x!r}" if type(x) is int else repr(x)
+             for param, x in zip(PARAMS[name], args)]
+    return f"{name}({', '.join(shown)})"
+
+
+def answer(student, name: str, args: tuple, expected) -> object:
+    """The student's result; an exception other than NotImplementedError says what was expected instead."""
+    try:
+        return student.call(name, *args).result
+    except StudentError as exc:
+        if exc.is_a("NotImplementedError"):
+            raise
+        raise Mistake(f"{exc}; expected {describe_expected(expected)}") from None
+
+
+def check_values(student, credit, name: str, case_set: str | None = None, **tolerance) -> None:
+    for label, args in cases(case_set or name):
+        with credit.case(label):
+            expected = SPECS[name](*args)
+            result = answer(student, name, args, expected)
+            with naming_mistakes(result, hints(name, args)):
+                if type(expected) is tuple:
+                    expect_value(result, expected, signature(name, args))
+                else:
+                    expect_tensor(result, expected, signature(name, args), **tolerance)
+
+
+# ---------------------------------------------------------------- broadcast_shape
+
+
+@pytest.mark.points(2)
+def test_broadcast_shape_lecture_table(student, credit):
+    """broadcast_shape reproduces the lecture's shape tables"""
+    for a, b, expected in LECTURE_TABLE:
+        with credit.case(f"shapes {a} and {b}"):
+            assert spec_broadcast_shape(a, b) == expected  # the table and the spec agree
+            result = answer(student, "broadcast_shape", (a, b), expected)
+            with naming_mistakes(result, hints("broadcast_shape", (a, b))):
+                expect_value(result, expected, f"broadcast_shape({a}, {b})")
+
+
+@pytest.mark.points(2)
+def test_broadcast_shape_any_shapes(student, credit):
+    """broadcast_shape for any compatible shapes, including 0- and 1-sized dimensions"""
+    check_values(student, credit, "broadcast_shape")
+
+
+def incompatible_sizes(a: tuple, b: tuple) -> tuple[int, int]:
+    try:
+        spec_broadcast_shape(a, b)
+    except ValueError as clash:
+        return clash.args
+    raise AssertionError(f"grader bug: {a} and {b} broadcast")
+
+
+@pytest.mark.points(2)
+def test_broadcast_shape_rejects_incompatible(student, credit):
+    """broadcast_shape raises ValueError for incompatible shapes"""
+    for label, (a, b) in cases("broadcast_shape_incompatible"):
+        with credit.case(label):
+            incompatible_sizes(a, b)
+            try:
+                result = student.call("broadcast_shape", a, b).result
+            except StudentError as exc:
+                if exc.is_a("ValueError"):
+                    continue  # the right answer
+                if exc.is_a("NotImplementedError"):
+                    raise
+                raise Mistake(f"broadcast_shape({a}, {b}) raised {exc.type_name}, expected ValueError") from None
+            raise Mistake(f"broadcast_shape({a}, {b}) returned {result!r}, expected ValueError: the shapes are "
+                          "incompatible (rule 2: sizes that differ where neither is 1)")
+
+
+@pytest.mark.points(1)
+def test_broadcast_shape_error_names_sizes(student, credit):
+    """broadcast_shape's ValueError names both clashing sizes"""
+    for label, (a, b) in cases("broadcast_shape_incompatible")[:6]:
+        with credit.case(label):
+            x, y = incompatible_sizes(a, b)
+            try:
+                result = student.call("broadcast_shape", a, b).result
+            except StudentError as exc:
+                if not exc.is_a("ValueError"):
+                    raise
+                message = str(exc.error.get("message", ""))
+                missing = [n for n in (x, y) if not re.search(rf"(?<![\d.]){n}(?![\d.])", message)]
+                if missing:
+                    raise Mistake(f"the ValueError for shapes {a} and {b} says {message[:200]!r}; expected it to "
+                                  f"name the clashing sizes {x} and {y}") from None
+            else:
+                raise Mistake(f"broadcast_shape({a}, {b}) returned {result!r}, expected a ValueError naming the "
+                              f"clashing sizes {x} and {y}")
+
+
+# ---------------------------------------------------------------- tensor functions
+
+
+@pytest.mark.points(3)
+def test_pairwise_sq_distances(student, credit):
+    """pairwise_sq_distances returns the (N, M) squared distances"""
+    check_values(student, credit, "pairwise_sq_distances", rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.points(1)
+def test_pairwise_sq_distances_nonnegative(student, credit):
+    """pairwise_sq_distances never returns a negative distance"""
+    for seed in (7, 8, 11, 13):
+        X, Y = near_duplicates(seed)
+        with credit.case(f"rows of Y within 0.001 of rows of X, far from the origin (case {seed})"):
+            expected = SPECS["pairwise_sq_distances"](X, Y)
+            result = answer(student, "pairwise_sq_distances", (X, Y), expected)
+            expect_tensor(result, expected, "pairwise_sq_distances(X, Y)", rtol=1e-4, atol=4.0)
+            negative = (result < 0).nonzero()
+            if len(negative):
+                i, j = (int(v) for v in negative[0])
+                raise Mistake(f"pairwise_sq_distances(X, Y)[{i}, {j}] is {result[i, j].item():.6g}, expected a "
+                              f"distance >= 0 (the true value is {expected[i, j].item():.3g}): expanding the "
+                              "square rounds below zero here; clamp the result with .clamp(min=0)")
+
+
+@pytest.mark.points(2)
+def test_normalize_channels(student, credit):
+    """normalize_channels normalises each channel of (B, C, H, W)"""
+    check_values(student, credit, "normalize_channels", rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.points(2)
+def test_vec_mat(student, credit):
+    """vec_mat returns vA with shape (L,)"""
+    check_values(student, credit, "vec_mat", rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.points(2)
+def test_batched_matvec(student, credit):
+    """batched_matvec returns A[b] @ v[b] with shape (B, I)"""
+    check_values(student, credit, "batched_matvec", rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.points(2)
+def test_outer_sum(student, credit):
+    """outer_sum returns a[i] + b[j] with shape (N, M)"""
+    check_values(student, credit, "outer_sum")
+
+
+@pytest.mark.points(2)
+def test_stable_softmax(student, credit):
+    """stable_softmax matches softmax along any dim"""
+    check_values(student, credit, "stable_softmax", rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.points(1)
+def test_stable_softmax_large_entries(student, credit):
+    """stable_softmax stays finite for entries of +-1e4"""
+    check_values(student, credit, "stable_softmax", "stable_softmax_large", rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- properties
+
+
+@pytest.mark.points(1)
+def test_inputs_unchanged(student, credit):
+    """no function changes its inputs"""
+    for name in TENSOR_FUNCTIONS:
+        label, args = cases(name)[0]
+        with credit.case(f"{name} on {label}"):
+            call = student.call(name, *(x.clone() if type(x) is torch.Tensor else x for x in args))
+            for index, (after, before) in enumerate(zip(call.args, args)):
+                if type(before) is torch.Tensor:
+                    expect_unchanged(after, before, PARAMS[name][index])
+
+
+@pytest.mark.points(1)
+def test_device_agnostic(student, credit, device):
+    """results stay on the input's device and match the CPU answer"""
+    for name in TENSOR_FUNCTIONS:
+        args = scaling_inputs(name, 4)
+        with credit.case(name):
+            moved = tuple(x.to(device) if type(x) is torch.Tensor else x for x in args)
+            result = student.call(name, *moved).result
+            expect_device(result, device, signature(name, args))
+            if device != "cpu":
+                on_cpu = student.call(name, *args).result
+                expect_type_tensor(on_cpu, signature(name, args))
+                expect_tensor(result.cpu(), on_cpu, f"{signature(name, args)} on {device} (vs. your CPU answer)",
+                              rtol=1e-4, atol=1e-4)
+
+
+def expect_type_tensor(value, what: str) -> None:
+    if type(value) is not torch.Tensor:
+        raise Mistake(f"{what} should return a tensor, but it returned a {type(value).__name__}")
+
+
+@pytest.mark.points(1)
+def test_meta_device(student, credit):
+    """shapes on the meta device match your CPU answer (no hard-coded device, no .item())"""
+    for name in TENSOR_FUNCTIONS:
+        args = scaling_inputs(name, 5)
+        with credit.case(name):
+            on_cpu = student.call(name, *args).result
+            expect_type_tensor(on_cpu, signature(name, args))
+            meta_args = tuple(x.to("meta") if type(x) is torch.Tensor else x for x in args)
+            on_meta = student.call(name, *meta_args, timeout=META_TIMEOUT).result
+            expected = torch.empty(on_cpu.shape, dtype=on_cpu.dtype, device="meta")
+            what = f"{signature(name, args)} on the meta device (your CPU answer has shape {fmt_shape(on_cpu.shape)})"
+            expect_tensor_meta(on_meta, expected, what)

@@ -1,0 +1,230 @@
+"""Batch grading end to end: 60 generated submissions, a real ``kill -9`` mid-run, a resume, exactly 60 results.
+
+The class mixes correct work (as .py and as a notebook), the untouched stub, realistic mistakes from
+``solutions/hw1_storage/mistakes/``, hostile files and broken ones, laid out as student folders, flat
+files and a Gradescope export zip. Runs against SQLite and against a real PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from autograder.assignment import REPO_DIR, load_assignment
+from autograder.gradebook import normalise_url, open_gradebook
+from autograder.gradebook.models import Run, Student, SubmissionRow
+from release.stubs import make_stub
+from tests import gradebook_fixtures
+
+postgres = gradebook_fixtures.postgres  # fixture: a real PostgreSQL server
+
+HW1 = load_assignment("hw1_storage")
+CLASS_SIZE = 60
+
+
+def function_names(source: str) -> list[str]:
+    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+
+
+def returns_none(names: list[str]) -> str:
+    return "".join(f"\n\ndef {name}(*args, **kwargs):\n    return None\n" for name in names)
+
+
+def notebook(source: str) -> bytes:
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": "# hw1, my answers"},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}]
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}).encode()
+
+
+def kinds_of_work() -> dict[str, bytes]:
+    """Every distinct file the class hands in, by kind."""
+    reference = HW1.solution.read_text()
+    names = function_names(reference)
+    work = {"correct": reference.encode(), "correct-notebook": notebook(reference),
+            "stub": make_stub(reference).encode(),
+            "wrong-generated": reference.replace("return x[i]\n", "return x[i].clone()\n").encode()}
+    for path in sorted(HW1.mistakes_dir.glob("*.py"))[:3]:
+        work[f"wrong-{path.stem}"] = path.read_bytes()
+    work["hostile-exit"] = b"import os\nos._exit(3)\n"
+    work["hostile-forger"] = ("import sys\nimport torch\n\ntorch.equal = lambda *a, **k: True\n"
+                              "torch.allclose = lambda *a, **k: True\ntorch.Tensor.__eq__ = lambda self, other: True\n"
+                              "print('{\"score\": 21, \"max_score\": 21}')\nsys.stdout.write('12 passed\\n')\n"
+                              + returns_none(names)).encode()
+    work["hostile-spam"] = ("print('x' * 5_000_000)\n" + returns_none(names)).encode()
+    work["broken-syntax"] = b"def same_storage(a, b)\n    return True\n"
+    work["broken-indent"] = b"def row_view(x, i):\nreturn x[i]\n"
+    work["broken-empty"] = b""
+    work["broken-binary"] = bytes(range(256)) * 4
+    work["broken-latin1"] = "# caf\u00e9\nx = 1\n".encode("latin-1")
+    work["broken-notebook"] = b'{"cells": [ this is not json'
+    return work
+
+
+def make_class(root: Path) -> dict[str, str]:
+    """Write 60 submissions under root (folders, flat files, a Gradescope zip); returns student → kind."""
+    work = kinds_of_work()
+    plan: list[str] = (["correct"] * 10 + ["correct-notebook"] * 4 + ["stub"] * 8 + ["wrong-generated"] * 2
+                       + [k for k in work if k.startswith("wrong-") and k != "wrong-generated"] * 3
+                       + [k for k in work if k.startswith("hostile-")] * 2
+                       + [k for k in work if k.startswith("broken-")])
+    zipped = ["correct", "correct", "stub", "stub", "wrong-generated", "correct-late", "correct-late"]
+    plan += ["stub"] * (CLASS_SIZE - len(plan) - len(zipped))
+    kinds: dict[str, str] = {}
+    late = (HW1.late.due + timedelta(days=1, hours=1)).timestamp()
+    for n, kind in enumerate(plan):
+        student = f"s{n:02d}"
+        content = work[kind]
+        suffix = ".ipynb" if kind.endswith("notebook") else ".py"
+        if n % 4 == 3 and not kind.endswith("notebook"):
+            path = root / f"{student}{suffix}"  # a flat file named by student
+        else:
+            path = root / student / f"storage{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        if n in (1, 2):  # handed in a day and an hour late: 2 started days
+            os.utime(path, (late, late))
+            kind += "-late"
+        kinds[student] = kind
+    metadata = {}
+    with zipfile.ZipFile(root / "gradescope_export.zip", "w") as export:
+        for n, kind in enumerate(zipped):
+            sid = f"g{n:02d}"
+            created = HW1.late.due + (timedelta(days=1, hours=1) if kind.endswith("late") else -timedelta(hours=3))
+            metadata[f"submission_{900 + n}"] = {":submitters": [{":name": f"Student {sid}", ":sid": sid,
+                                                                   ":email": f"{sid}@example.edu"}],
+                                                 ":created_at": created.isoformat()}
+            export.writestr(f"assignment_1_export/submission_{900 + n}/storage.py", work[kind.removesuffix("-late")])
+            kinds[sid] = kind
+        export.writestr("assignment_1_export/submission_metadata.yml", json.dumps(metadata))  # JSON is YAML
+    assert len(kinds) == CLASS_SIZE
+    return kinds
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    return root, make_class(root)
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def count_rows(url: str) -> int:
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(SubmissionRow)) or 0
+    except Exception:  # noqa: BLE001 - the schema may not exist yet
+        return 0
+    finally:
+        engine.dispose()
+
+
+def grade_command(url: str, root: Path) -> list[str]:
+    return [sys.executable, "-m", "autograder.cli", "grade", "hw1_storage", str(root),
+            str(root / "gradescope_export.zip"), "--db", url, "--jobs", "2"]
+
+
+def run_killed_then_resumed(url: str, root: Path, logs: Path) -> tuple[int, str]:
+    """Start the batch, kill -9 it after its first recorded result, run it again; (rows at kill, 2nd output)."""
+    with (logs / "first.log").open("w") as log:
+        first = subprocess.Popen(grade_command(url, root), cwd=REPO_DIR, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 400
+    pool: set[int] = set()
+    while count_rows(url) == 0:
+        assert first.poll() is None, f"the batch ended before the kill: {(logs / 'first.log').read_text()[-2000:]}"
+        assert time.monotonic() < deadline, "no result recorded in time"
+        pool.update(children_of(first.pid))
+        time.sleep(0.2)
+    pool.update(children_of(first.pid))
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    # the grading processes die with their parent, so nothing keeps writing
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in pool) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert pool and not any(alive(p) for p in pool)
+    at_kill = count_rows(url)
+    second = subprocess.run(grade_command(url, root), cwd=REPO_DIR, capture_output=True, text=True, timeout=900)
+    (logs / "second.log").write_text(second.stdout + second.stderr)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    return at_kill, second.stdout
+
+
+def check_gradebook(url: str, kinds: dict[str, str], at_kill: int) -> None:
+    with open_gradebook(url) as gradebook:
+        rows = gradebook.submissions("hw1_storage")
+        # exactly 60 results, one per student, nothing recorded twice
+        assert len(rows) == CLASS_SIZE
+        assert sorted(r.student.key for r in rows) == sorted(kinds)
+        assert len({(r.student_id, r.content_hash, r.grading_round) for r in rows}) == CLASS_SIZE
+        with gradebook.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Student)) == CLASS_SIZE
+            runs = session.scalars(select(Run).order_by(Run.id)).all()
+        assert [(r.kind, r.status) for r in runs] == [("grade", "running"), ("grade", "finished")]  # 1st killed
+        by_run = {run.id: sum(1 for r in rows if r.run_id == run.id) for run in runs}
+        assert 0 < at_kill < CLASS_SIZE
+        assert by_run == {runs[0].id: at_kill, runs[1].id: CLASS_SIZE - at_kill}  # the resume graded the rest
+        max_score = max(r.max_score for r in rows)
+        assert max_score > 0 and all(r.max_score == max_score for r in rows)
+        for row in rows:
+            kind = kinds[row.student.key]
+            who = f"{row.student.key} ({kind}): {row.score}/{row.max_score} {row.problem or ''}"
+            if kind.startswith("correct"):
+                # full marks bar a grader timeout when the machine is overloaded (the hw1 tests pin exact marks)
+                assert row.score >= 0.9 * max_score, who
+            elif kind.startswith("stub") or kind.startswith("hostile") or kind.startswith("broken"):
+                assert row.score == 0, who
+            else:
+                assert 0 <= row.score < max_score and any(t.output for t in row.tests if t.score < t.max_score), who
+            if kind.startswith("broken") or kind == "hostile-exit":
+                assert row.problem, who
+            if kind.endswith("-late"):
+                assert (row.late_days, row.late_penalty) == (2, pytest.approx(0.2)), who
+                assert row.final_score == pytest.approx(round(row.score * 0.8, 4)), who
+            else:
+                assert (row.late_days, row.final_score) == (0, row.score), who
+        exit_row = next(r for r in rows if kinds[r.student.key] == "hostile-exit")
+        assert "exited with status 3" in exit_row.problem
+        gradescope = next(r for r in rows if r.student.key == "g00")
+        assert (gradescope.student.name, gradescope.timestamp_source) == ("Student g00", "gradescope metadata")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_kill_minus_9_mid_batch_then_resume_records_exactly_60(backend, klass, tmp_path, request):
+    root, kinds = klass
+    url = f"sqlite:///{tmp_path / 'gradebook.sqlite'}" if backend == "sqlite" \
+        else request.getfixturevalue("postgres").new_database()
+    at_kill, output = run_killed_then_resumed(url, root, tmp_path)
+    said = " ".join(output.split())
+    assert f"{at_kill} of {CLASS_SIZE} submissions are already in the gradebook" in said
+    assert "graded and recorded now" in said
+    check_gradebook(url, kinds, at_kill)
+    # a third run finds nothing to do
+    third = subprocess.run(grade_command(url, root), cwd=REPO_DIR, capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0 and f"{CLASS_SIZE} already in the gradebook" in " ".join(third.stdout.split())
+    assert count_rows(url) == CLASS_SIZE

@@ -1,0 +1,180 @@
+"""Finding a class's submissions in folders, files, Canvas downloads and Gradescope exports (zipped or not)."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from autograder.discover import discover
+from autograder.submission import MAX_SUBMISSION_BYTES
+
+MODULE = "storage"
+CODE = b"def row_view(x, i):\n    return x[i]\n"
+
+
+def write(path: Path, content: bytes = CODE, mtime: datetime | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    if mtime:
+        os.utime(path, (mtime.timestamp(), mtime.timestamp()))
+    return path
+
+
+def by_student(found):
+    return {s.student: s for s in found.submissions}
+
+
+def test_class_folder_of_folders_files_and_notebooks(tmp_path):
+    when = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    write(tmp_path / "alice" / "storage.py", b"a = 1\n", mtime=when)
+    write(tmp_path / "bob" / "storage.ipynb", b'{"cells": []}')
+    write(tmp_path / "carol.py", b"c = 3\n")
+    write(tmp_path / "dave_storage.py", b"d = 4\n")
+    write(tmp_path / "erin" / "hw1_storage" / "storage.ipynb", b"{}")  # nbgrader: submitted/<student>/<assignment>/
+    write(tmp_path / "erin" / "hw1_storage" / "timestamp.txt", b"2026-12-02 10:00:00.000000 UTC")
+    write(tmp_path / "notes.txt", b"not a submission")
+    write(tmp_path / ".hidden.py", b"skip me")
+    (tmp_path / "__pycache__").mkdir()
+    found = discover([tmp_path], MODULE)
+    subs = by_student(found)
+    assert set(subs) == {"alice", "bob", "carol", "dave", "erin"}
+    assert subs["alice"].content == b"a = 1\n" and subs["alice"].filename == "storage.py"
+    assert (subs["alice"].submitted_at, subs["alice"].timestamp_source) == (when, "file mtime")
+    assert subs["bob"].filename == "storage.ipynb"
+    assert subs["erin"].submitted_at == datetime(2026, 12, 2, 10, tzinfo=UTC)
+    assert subs["erin"].timestamp_source == "timestamp file"
+    assert [p.split(": ")[-1] for p in found.problems] == ["not a .py, .ipynb, .zip or student folder"]
+    assert str(tmp_path / "notes.txt") in found.problems[0]
+
+
+def test_a_folder_that_is_one_students(tmp_path):
+    write(tmp_path / "zoe" / "storage.py")
+    found = discover([tmp_path / "zoe"], MODULE)
+    assert [s.student for s in found.submissions] == ["zoe"]
+    # a file given directly and named like the module takes its folder's name
+    found = discover([tmp_path / "zoe" / "storage.py"], MODULE)
+    assert [s.student for s in found.submissions] == ["zoe"]
+
+
+def test_misnamed_missing_and_ambiguous_files(tmp_path):
+    write(tmp_path / "ann" / "hw1.py")  # the only code file: graded, with a note
+    write(tmp_path / "ben" / "README.md", b"# nothing here")
+    write(tmp_path / "cat" / "a.py")
+    write(tmp_path / "cat" / "b.py")
+    write(tmp_path / "dan" / "storage.py", b"x = 1\n")
+    write(tmp_path / "dan" / "storage.ipynb", b"{}")
+    write(tmp_path / "dan" / "test_public.py", b"def test(): pass\n")
+    (tmp_path / "eve").mkdir()
+    found = discover([tmp_path], MODULE)
+    subs = by_student(found)
+    assert set(subs) == {"ann", "dan"}
+    assert subs["ann"].filename == "hw1.py" and "graded hw1.py instead" in subs["ann"].note
+    assert subs["dan"].filename == "storage.py" and "several candidates" in subs["dan"].note
+    problems = " | ".join(found.problems)
+    assert "'ben'" in problems and "'cat'" in problems and "a.py, b.py" in problems
+    assert "rename the file to grade" in problems and "'eve'" in problems
+
+
+def test_canvas_download_names(tmp_path):
+    write(tmp_path / "doejane_12345_678901_storage.py", b"j = 1\n")
+    write(tmp_path / "roejohn_LATE_555_678902_storage-1.py", b"r = 2\n")
+    subs = by_student(discover([tmp_path], MODULE))
+    assert subs["12345"].name == "doejane" and subs["12345"].lms_id == "12345"
+    assert subs["555"].name == "roejohn" and subs["555"].content == b"r = 2\n"
+
+
+def test_gradescope_export_zip_with_metadata(tmp_path):
+    export = tmp_path / "assignment_42_export.zip"
+    metadata = """
+submission_1001:
+  :submitters:
+  - :name: Jane Doe
+    :sid: 'S001'
+    :email: jane@example.edu
+  :created_at: 2026-12-01 17:30:00.123456789 -08:00
+  :score: 0.0
+submission_1002:
+  :submitters:
+  - :name: Group One
+    :sid: 'S002'
+    :email: one@example.edu
+  - :name: Group Two
+    :sid: ''
+    :email: two@example.edu
+  :created_at: 2026-11-30 09:00:00.000000000 +00:00
+submission_1003:
+  :submitters:
+  - :name: Ghost
+    :sid: 'S003'
+"""
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr("assignment_42_export/submission_metadata.yml", metadata)
+        zf.writestr("assignment_42_export/submission_1001/storage.py", "late = True\n")
+        zf.writestr("assignment_42_export/submission_1002/storage.py", "group = True\n")
+        zf.writestr("__MACOSX/._junk", "x")
+    found = discover([export], MODULE)
+    subs = by_student(found)
+    assert set(subs) == {"S001", "S002", "two@example.edu"}
+    jane = subs["S001"]
+    assert (jane.name, jane.email, jane.sis_id) == ("Jane Doe", "jane@example.edu", "S001")
+    assert jane.submitted_at == datetime(2026, 12, 2, 1, 30, 0, 123456, tzinfo=UTC)
+    assert jane.timestamp_source == "gradescope metadata"
+    assert jane.origin == f"{export}!assignment_42_export/submission_1001/storage.py"
+    assert subs["S002"].content == subs["two@example.edu"].content == b"group = True\n"
+    assert any("submission_1003" in p and "not in the export" in p for p in found.problems)
+
+
+def test_gradescope_autograder_metadata_json(tmp_path):
+    folder = tmp_path / "submission"
+    write(folder / "storage.py")
+    (folder / "submission_metadata.json").write_text(json.dumps({
+        "id": 7, "created_at": "2026-12-03T14:22:32.365935-07:00",
+        "users": [{"email": "kim@example.edu", "name": "Kim", "sid": "K9"}]}))
+    [sub] = discover([folder], MODULE).submissions
+    assert (sub.student, sub.name, sub.email) == ("K9", "Kim", "kim@example.edu")
+    assert sub.submitted_at == datetime(2026, 12, 3, 21, 22, 32, 365935, tzinfo=UTC)
+
+
+def test_zips_of_students_and_zip_safety(tmp_path):
+    with zipfile.ZipFile(tmp_path / "class.zip", "w") as zf:
+        info = zipfile.ZipInfo("class/amy/storage.py", date_time=(2026, 12, 5, 12, 0, 0))
+        zf.writestr(info, "amy = 1\n")
+        zf.writestr("class/bo.py", "bo = 1\n")
+        zf.writestr("class/../../../escape.py", "evil = 1\n")  # extract() drops the ".." parts
+    write(tmp_path / "more" / "cy.zip", b"not a zip at all")
+    found = discover([tmp_path / "class.zip", tmp_path / "more"], MODULE)
+    subs = by_student(found)
+    assert set(subs) == {"amy", "bo", "escape"}
+    assert subs["amy"].submitted_at == datetime(2026, 12, 5, 12, tzinfo=UTC)
+    assert subs["amy"].timestamp_source == "zip entry time"
+    assert not (tmp_path.parent / "escape.py").exists() and not Path("/escape.py").exists()
+    assert any("cy.zip" in p and "not a readable zip" in p for p in found.problems)
+
+
+def test_one_submission_per_student_the_latest(tmp_path):
+    write(tmp_path / "a" / "ann.py", b"old = 1\n", mtime=datetime(2026, 11, 1, tzinfo=UTC))
+    write(tmp_path / "b" / "ann.py", b"new = 2\n", mtime=datetime(2026, 11, 2, tzinfo=UTC))
+    write(tmp_path / "c" / "ann.py", b"new = 2\n", mtime=datetime(2026, 11, 3, tzinfo=UTC))
+    found = discover([tmp_path / "a", tmp_path / "b", tmp_path / "c"], MODULE)
+    [sub] = found.submissions
+    assert sub.content == b"new = 2\n"
+    assert len(found.problems) == 1 and "2 different submissions" in found.problems[0]
+
+
+def test_oversized_files_are_hashed_whole_but_kept_short(tmp_path):
+    big = write(tmp_path / "huge.py", b"#" * (MAX_SUBMISSION_BYTES + 5000))
+    [sub] = discover([big], MODULE).submissions
+    assert sub.size == MAX_SUBMISSION_BYTES + 5000 and len(sub.content) == MAX_SUBMISSION_BYTES + 1
+    import hashlib
+
+    assert sub.content_hash == hashlib.sha256(big.read_bytes()).hexdigest()
+
+
+def test_missing_paths_are_reported(tmp_path):
+    found = discover([tmp_path / "nope", tmp_path], MODULE)
+    assert found.submissions == []
+    assert any("no such file or folder" in p for p in found.problems)
+    assert any("the folder is empty" in p for p in found.problems)

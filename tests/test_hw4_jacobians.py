@@ -1,0 +1,68 @@
+"""hw4_jacobians graded three ways: reference full marks, stub zero, each realistic mistake loses its points."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.assignment import load_assignment
+from autograder.runner import grade
+from tests.conftest import lost
+
+pytestmark = pytest.mark.slow  # every test grades a whole submission in a fresh worker
+HW4 = load_assignment("hw4_jacobians")
+
+# mistake file -> {grader test that must lose points: a phrase its feedback must contain}
+MISTAKES = {
+    "transposed_jacobian": {"test_jacobian_of_linear": "transpose of the right answer",
+                            "test_jacobian": "transpose of the right answer", "test_meta_device": "looks transposed"},
+    "forward_differences_float32": {"test_numerical_jacobian": "forward differences"},
+    "x_left_modified": {"test_numerical_jacobian_leaves_x": "changed its argument `x`"},
+    "jacobian_grad_accumulates": {"test_jacobian": "gradients accumulate in x.grad"},
+    "autograd_in_closed_form": {"test_no_autograd_where_forbidden": "grad_half_sq_norm used autograd"},
+    "fit_linear_no_zero_grad": {"test_fit_linear": "never zeroes the gradients"},
+    "linear_backward_mean_db": {"test_linear_backward": "sum over the batch", "test_device_agnostic": "db is wrong"},
+    "backprop_missing_factor": {"test_backprop_example": "df_dx of backprop_example(x, y) is wrong",
+                                "test_device_agnostic": "df_dx is wrong"},
+}
+
+
+def test_reference_scores_full_marks():
+    report = grade(HW4, HW4.solution)
+    assert report.grader_errors == []
+    assert report.max_score >= 20
+    assert report.score == report.max_score, lost(report)
+
+
+def test_stub_scores_zero():
+    report = grade(HW4, HW4.stub)
+    assert report.grader_errors == []
+    assert report.score == 0
+    assert all("not implemented yet" in t.output for t in report.tests if t.counted)
+
+
+def test_every_mistake_file_is_covered():
+    assert {p.stem for p in HW4.mistakes_dir.glob("*.py")} == set(MISTAKES)
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_mistake_loses_exactly_its_points(name):
+    report = grade(HW4, HW4.mistakes_dir / f"{name}.py")
+    assert report.grader_errors == []
+    losses = lost(report)
+    assert set(losses) == set(MISTAKES[name]), losses
+    for test, phrase in MISTAKES[name].items():
+        assert phrase in losses[test], f"{test}: feedback {losses[test]!r} does not name the mistake ({phrase!r})"
+    assert 0 < report.score < report.max_score
+
+
+def test_float32_forward_differences_are_told_to_use_float64():
+    """The float32 case of the same mistake gets the dtype explanation, not only the forward-difference one."""
+    report = grade(HW4, HW4.mistakes_dir / "forward_differences_float32.py", select="test_numerical_jacobian")
+    assert "compute in float64" in lost(report)["test_numerical_jacobian"]
+
+
+def test_public_checks_pass_on_the_reference_and_fail_on_the_stub():
+    reference = grade(HW4, HW4.solution, public=True)
+    assert reference.grader_errors == [] and reference.max_score > 0
+    assert reference.score == reference.max_score, lost(reference)
+    assert grade(HW4, HW4.stub, public=True).score == 0

@@ -1,0 +1,128 @@
+"""hw5_training graded three ways, plus where its data comes from and what reaches the worker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from autograder.assignment import load_assignment
+from autograder.datasets import DATA_ROOT_ENV, load_digits_split
+from autograder.proxy import Session
+from autograder.runner import grade
+from tests.conftest import lost
+from tests.test_datasets import write_torchvision_files
+
+pytestmark = pytest.mark.slow  # every test grades a whole submission (and trains a model) in a fresh worker
+HW5 = load_assignment("hw5_training")
+
+# mistake file -> {grader test that must lose points: a phrase its feedback must contain}
+MISTAKES = {
+    "missing_zero_grad": {"test_train_epoch_steps": "call optimizer.zero_grad()",
+                          "test_fit_accuracy": "below the required"},
+    "eval_mode_never_called": {"test_evaluate_modes": "call model.eval()"},
+    "evaluate_records_gradients": {"test_evaluate_modes": "with torch.no_grad()"},
+    "softmax_before_cross_entropy": {"test_mlp": "returns probabilities"},
+    "state_dict_not_copied": {"test_fit_keeps_best_weights": "copy.deepcopy(model.state_dict())"},
+    "batch_mean_average": {"test_train_epoch_loss": "the mean of the per-batch means"},
+    "device_hardcoded_cpu": {"test_train_epoch_device": "never to a fixed device"},
+    "labels_as_float": {"test_dataset": "should be a Python int"},
+}
+if torch.cuda.is_available():  # the batches then also miss the model on the GPU
+    MISTAKES["device_hardcoded_cpu"]["test_fit_accuracy"] = "device"
+
+
+@pytest.fixture(scope="module")
+def reference_report():
+    report = grade(HW5, HW5.solution)
+    curve = report.extra.get("training_curve", {})
+    # the figure the issue asks for: grading the reference must stay well inside CI's limits
+    print(f"\nhw5 reference graded in {report.execution_time:.1f} s (fit: {curve.get('fit_seconds')} s, "
+          f"test accuracy {curve.get('test_accuracy')})")
+    return report
+
+
+def test_reference_scores_full_marks(reference_report):
+    assert reference_report.grader_errors == []
+    assert reference_report.max_score >= 20
+    assert reference_report.score == reference_report.max_score, lost(reference_report)
+
+
+def test_reference_report_carries_its_training_curve(reference_report):
+    curve = reference_report.extra["training_curve"]
+    assert curve["dataset"] == "digits" and curve["device"] == "cpu"
+    assert curve["epochs"] == len(curve["train_loss"]) == len(curve["val_accuracy"]) > 1
+    assert curve["train_loss"][-1] < curve["train_loss"][0]
+    assert all(0 <= a <= 1 for a in curve["val_accuracy"]) and curve["test_accuracy"] >= curve["threshold"]
+    results = json.loads(json.dumps(reference_report.to_gradescope()))  # plain JSON, for report plots
+    assert results["extra_data"]["training_curve"]["val_accuracy"] == curve["val_accuracy"]
+
+
+def test_stub_scores_zero():
+    report = grade(HW5, HW5.stub)
+    assert report.grader_errors == []
+    assert report.score == 0
+    assert all("not implemented yet" in t.output for t in report.tests if t.counted)
+
+
+def test_every_mistake_file_is_covered():
+    assert {p.stem for p in HW5.mistakes_dir.glob("*.py")} == set(MISTAKES)
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_mistake_loses_exactly_its_points(name):
+    report = grade(HW5, HW5.mistakes_dir / f"{name}.py")
+    assert report.grader_errors == []
+    losses = lost(report)
+    assert set(losses) == set(MISTAKES[name]), losses
+    for test, phrase in MISTAKES[name].items():
+        assert phrase in losses[test], f"{test}: feedback {losses[test]!r} does not name the mistake ({phrase!r})"
+    assert 0 < report.score < report.max_score
+
+
+def test_test_labels_never_reach_the_worker(monkeypatch):
+    """Every value sent to the worker while grading fit is recorded: the held-out labels are not among them."""
+    sent = []
+    original = Session.encode
+
+    def recording(self, value):
+        sent.append(value)
+        return original(self, value)
+
+    monkeypatch.setattr(Session, "encode", recording)
+    report = grade(HW5, HW5.solution, select="test_fit_accuracy")
+    assert report.score == report.max_score > 0, lost(report)
+    test_y = load_digits_split(seed=0).test_y
+
+    def tensors(value):
+        if type(value) is torch.Tensor:
+            yield value
+        elif type(value) in (list, tuple):
+            for item in value:
+                yield from tensors(item)
+        elif type(value) is dict:
+            for item in value.values():
+                yield from tensors(item)
+
+    shipped = [t for value in sent for t in tensors(value)]
+    assert any(t.shape == (360, 8, 8) for t in shipped)  # the test images do go to the worker
+    assert not any(t.numel() == len(test_y) and torch.equal(t.reshape(-1).long(), test_y) for t in shipped)
+    assert not any(t.dtype == torch.int64 and t.numel() == len(test_y) for t in shipped)
+
+
+def test_mnist_files_under_the_data_root_are_used(tmp_path, monkeypatch):
+    write_torchvision_files(tmp_path, n_train=300, n_test=60)
+    monkeypatch.setenv(DATA_ROOT_ENV, str(tmp_path))
+    report = grade(HW5, HW5.solution, select="test_fit_accuracy")
+    assert report.grader_errors == []
+    curve = report.extra["training_curve"]
+    assert curve["dataset"] == "mnist" and curve["test_accuracy"] >= 0.95
+    assert report.score == report.max_score > 0, lost(report)
+
+
+def test_public_checks_pass_on_the_reference_and_fail_on_the_stub():
+    reference = grade(HW5, HW5.solution, public=True)
+    assert reference.grader_errors == [] and reference.max_score > 0
+    assert reference.score == reference.max_score, lost(reference)
+    assert grade(HW5, HW5.stub, public=True).score == 0
