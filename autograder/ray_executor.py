@@ -32,6 +32,21 @@ def _ray() -> Any:
     return ray
 
 
+def _check_reachable(address: str) -> None:
+    """Refuse an address nothing listens on: ray.init would wait for it forever."""
+    import socket
+
+    host_port = address.removeprefix("ray://").rsplit("/", 1)[0]
+    if address == "auto" or ":" not in host_port:
+        return
+    host, _, port = host_port.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except (OSError, ValueError) as exc:
+        raise RayUnavailable(f"nothing answers at {address} ({exc}); is the Ray head running there "
+                             "(ray start --head) and is its port open to this machine?") from None
+
+
 class RayExecutor:
     """Runs each job as a Ray task; at most ``workers`` at once (default: what the cluster's CPUs allow)."""
 
@@ -55,6 +70,7 @@ class RayExecutor:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                    "configure_logging": False, **self.init_options}
         if self.address:
+            _check_reachable(self.address)
             options["address"] = self.address
         else:
             options["num_cpus"] = max(1, int(self.workers or os.cpu_count() or 1))

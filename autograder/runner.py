@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import sys
 import time
 from pathlib import Path
 
@@ -72,8 +73,21 @@ UNUSED_PLUGINS = ("cacheprovider", "randomly", "logging", "warnings", "unraisabl
                   "platformdirs")
 
 
+def _forget_look_alike_tests(tests_dir: Path) -> None:
+    """Drop modules named like a test file here but loaded from elsewhere.
+
+    pytest's importlib mode reuses whatever sys.modules holds under a test file's name, so in one
+    process the test_public.py of one assignment would silently stand in for another's.
+    """
+    for path in tests_dir.glob("test_*.py"):
+        module = sys.modules.get(path.stem)
+        if module is not None and Path(getattr(module, "__file__", None) or "").resolve() != path.resolve():
+            del sys.modules[path.stem]
+
+
 def _run_pytest(tests_dir: Path, public: bool, select: str | None) -> int:
     pattern = "test_public*.py" if public else "test_*.py"
+    _forget_look_alike_tests(tests_dir)
     args = [str(tests_dir), "-p", "autograder.plugin", *(f"-pno:{name}" for name in UNUSED_PLUGINS),
             "--assert=plain", "--import-mode=importlib", "-q", "-o", f"python_files={pattern}",
             "-o", "addopts=", "--rootdir", str(tests_dir), "-c", "/dev/null"]

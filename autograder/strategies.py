@@ -1,8 +1,8 @@
 """Hypothesis strategies for grader inputs, in the style of Tensor-Puzzles, drawn deterministically.
 
 Every named dimension gets its own size (so a transposed or square-only answer cannot pass by
-accident), sizes include 0 and 1, and tensors come in non-contiguous layouts (transposed,
-strided, offset into a larger storage) whose gaps hold a poison value. Graders draw a small,
+accident), sizes include 0 and 1, and tensors come in odd memory layouts (transposed or strided
+views, or a view that starts inside a larger storage) whose gaps hold a poison value. Graders draw a small,
 fixed list of examples once with :func:`draw_examples` (same seed, same examples, every run)
 because each example costs a round trip to the worker.
 """
@@ -71,7 +71,7 @@ def tensors(shape: Sequence[int], dtype: torch.dtype = torch.float32, elements: 
             layouts: Sequence[str] = LAYOUTS) -> st.SearchStrategy[torch.Tensor]:
     """Tensors of an exact shape and dtype, with values from ``elements``, in one of ``layouts``."""
     shape = tuple(int(d) for d in shape)
-    arrays = hnp.arrays(_NUMPY_DTYPES[dtype], shape, elements=elements or default_elements(dtype))
+    arrays = hnp.arrays(_NUMPY_DTYPES[dtype], shape, elements=default_elements(dtype) if elements is None else elements)
     return st.tuples(arrays, st.sampled_from(list(layouts))).map(
         lambda pair: relayout(torch.from_numpy(np.array(pair[0])), pair[1]))
 

@@ -81,6 +81,100 @@ def describe(exc: BaseException, what: str) -> str:
     return f"{what} raised {type(exc).__name__}: {message}" if message else f"{what} raised {type(exc).__name__}"
 
 
+DATA_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+
+
+def _is_data(value: Any) -> bool:
+    """What tensorgrade's wire carries as data (exact types); anything else stays behind a handle."""
+    import numpy as np
+    import torch
+
+    kind = type(value)
+    return (kind in DATA_SCALARS or kind is torch.Tensor or (kind is np.ndarray and value.dtype != object)
+            or (isinstance(value, np.generic) and kind.__module__ == "numpy")
+            or kind in (torch.dtype, torch.device, torch.Size))
+
+
+def _wrap(value: Any) -> Any:
+    """A result as the grader would see it: data as is, containers element-wise, other objects as handles."""
+    if isinstance(value, RemoteObject) or _is_data(value):
+        return value
+    if type(value) in (list, tuple):
+        return type(value)(_wrap(v) for v in value)
+    if type(value) is dict and all(type(k) in (str, int) for k in value):
+        return {k: _wrap(v) for k, v in value.items()}
+    return RemoteObject(value)
+
+
+def _prepare(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Arguments for a call: handles become their objects; data is copied (the check's own inputs stay as they are)."""
+    handles: dict[int, Any] = {}
+
+    def unwrap(value: Any) -> Any:
+        if isinstance(value, RemoteObject):
+            handles[id(value._obj)] = value._obj
+            return value._obj
+        if type(value) in (list, tuple):
+            return type(value)(unwrap(v) for v in value)
+        if type(value) is dict:
+            return {k: unwrap(v) for k, v in value.items()}
+        return value
+
+    args, kwargs = unwrap(args), unwrap(kwargs)
+    with contextlib.suppress(Exception):  # an object that cannot be copied is passed as it is
+        args, kwargs = copy.deepcopy((args, kwargs), dict(handles))
+    return args, kwargs
+
+
+def _invoke(label: str, owner: str, function: Any, args: tuple, kwargs: dict) -> tuple[Any, tuple, dict, str]:
+    args, kwargs = _prepare(args, kwargs)
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output):
+            result = function(*args, **kwargs)
+    except (Exception, SystemExit) as exc:
+        if isinstance(exc, NotImplementedError):
+            STATE["student"].not_implemented.add(owner)
+        raise StudentError(describe(exc, label), _error(exc)) from None
+    return result, args, kwargs, output.getvalue()
+
+
+class RemoteObject:
+    """A student object that is not data (a model, a loader), as tensorgrade's handle of the same name."""
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    @property
+    def type_name(self) -> str:
+        return type(self._obj).__name__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.call_method(None, *args, **kwargs)
+
+    def call_method(self, name: str | None, *args: Any, **kwargs: Any) -> Any:
+        function = self._obj if name is None else getattr(self._obj, name)
+        label = f"`{self.type_name}.{name}`" if name else f"calling your `{self.type_name}`"
+        return _wrap(_invoke(label, self.type_name, function, args, kwargs)[0])
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _wrap(getattr(self._obj, name))
+
+    def __len__(self) -> int:
+        return len(self._obj)
+
+    def __iter__(self) -> RemoteObject:
+        return RemoteObject(iter(self._obj))
+
+    def __next__(self) -> Any:
+        return _wrap(next(self._obj))
+
+    def __repr__(self) -> str:
+        return f"<student {self.type_name}>"
+
+
 class NotebookStudent:
     """The ``student`` fixture in a notebook: calls the functions the notebook defined."""
 
@@ -96,19 +190,8 @@ class NotebookStudent:
         return function
 
     def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Call:
-        function = self._function(name)
-        # copies, as the sandboxed worker gets: the check's own inputs stay as they are
-        with contextlib.suppress(Exception):
-            args, kwargs = copy.deepcopy((args, kwargs))
-        output = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(output):
-                result = function(*args, **kwargs)
-        except (Exception, SystemExit) as exc:
-            if isinstance(exc, NotImplementedError):
-                self.not_implemented.add(name)
-            raise StudentError(describe(exc, f"`{name}`"), _error(exc)) from None
-        return Call(result, args, kwargs, output.getvalue())
+        result, args, kwargs, output = _invoke(f"`{name}`", name, self._function(name), args, kwargs)
+        return Call(_wrap(result), _wrap(args), _wrap(kwargs), output)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -119,7 +202,9 @@ class NotebookStudent:
         return callable(self._namespace.get(name))
 
     def trusted(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        return function(*args, **kwargs)
+        """A grader-side helper: run as it is (in tensorgrade it runs in the worker, apart from student code)."""
+        args, kwargs = _prepare(args, kwargs)
+        return _wrap(function(*args, **kwargs))
 
     def timed(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, float]:
         import time

@@ -18,7 +18,8 @@ HARNESS_PATH = Path(__file__).with_name("harness_runtime.py")
 CHECKS_PATH = PACKAGE_DIR / "checks.py"
 # what the embedded harness can stand in for when public tests import from the engine
 PROVIDED = {"autograder.checks": None,  # None: every name of the embedded checks module
-            "autograder.proxy": {"StudentFault", "StudentError", "StudentTimeout", "StudentCrash", "BadReply", "Call"}}
+            "autograder.proxy": {"StudentFault", "StudentError", "StudentTimeout", "StudentCrash", "BadReply", "Call",
+                                     "RemoteObject"}}
 PROXY_METHODS = {"call", "timed", "has"}  # student.<method>("name", ...) names a function by string
 OTHER = "other checks"  # group key of public tests that name no function (a space: never a function name)
 

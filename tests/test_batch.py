@@ -44,7 +44,7 @@ def returns_none(names: list[str]) -> str:
 def notebook(source: str) -> bytes:
     cells = [{"cell_type": "markdown", "metadata": {}, "source": "# hw1, my answers"},
              {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}]
-    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}).encode()
+    return json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": cells}).encode()
 
 
 def kinds_of_work() -> dict[str, bytes]:
@@ -228,3 +228,32 @@ def test_kill_minus_9_mid_batch_then_resume_records_exactly_60(backend, klass, t
     third = subprocess.run(grade_command(url, root), cwd=REPO_DIR, capture_output=True, text=True, timeout=300)
     assert third.returncode == 0 and f"{CLASS_SIZE} already in the gradebook" in " ".join(third.stdout.split())
     assert count_rows(url) == CLASS_SIZE
+
+
+def test_cli_batch_regrade_keeps_history_and_json(tmp_path, capsys):
+    """Cheap files only (they never start a worker), one job at a time, in process through the CLI."""
+    from autograder import cli, exitcodes
+
+    work = kinds_of_work()
+    root = tmp_path / "class"
+    for student, kind in (("ann", "broken-syntax"), ("ben", "broken-empty"), ("cat", "broken-notebook")):
+        suffix = ".ipynb" if kind.endswith("notebook") else ".py"
+        (root / student).mkdir(parents=True)
+        (root / student / f"storage{suffix}").write_bytes(work[kind])
+    db = tmp_path / "gradebook.sqlite"
+    out = tmp_path / "results.json"
+    argv = ["grade", "hw1_storage", str(root), "--db", str(db), "--jobs", "1", "--json", str(out)]
+    assert cli.main(argv) == exitcodes.OK
+    data = json.loads(out.read_text())
+    assert sorted(r["student"] for r in data["results"]) == ["ann", "ben", "cat"]
+    assert all(r["score"] == 0 and r["problem"] and r["max_score"] > 0 for r in data["results"])
+    assert cli.main([*argv, "--regrade"]) == exitcodes.OK
+    with open_gradebook(db) as gradebook:
+        rows = gradebook.submissions("hw1_storage")
+        assert len(rows) == 6 and {r.grading_round for r in rows} == {"first", f"regrade-{rows[-1].run_id}"}
+        assert {r.run_id for r in gradebook.current("hw1_storage")} == {rows[-1].run_id}
+    capsys.readouterr()
+    assert cli.main(["grade", "hw1_storage", str(tmp_path / "empty"), "--db", str(db)]) == exitcodes.USAGE
+    assert "no submissions found" in " ".join(capsys.readouterr().out.split())
+    assert cli.main(["grade", "hw1_storage", str(root), "--db", "nonsense://x"]) == exitcodes.USAGE
+    assert "no database driver" in " ".join(capsys.readouterr().out.split())

@@ -22,24 +22,13 @@ from autograder.assignment import load_assignment
 from autograder.results import render_report
 from autograder.runner import grade
 from autograder.sandbox import GiB, Limits
-from tests.worker_watch import stragglers, watched  # noqa: F401 - fixture
+from tests.worker_watch import read_header, stragglers, watched  # noqa: F401 - fixture
 
 FAULTS_DIR = Path(__file__).parent / "faults"
 HW1 = load_assignment("hw1_storage")
-# short timeouts keep the suite fast; torch takes 3.4 GiB of address space, so a memory bomb fails quickly at 4
+# short timeouts keep the suite fast; torch takes 3.4 GiB of address space, so a memory bomb fails quickly at 4 GiB
 LIMITS = Limits(call_timeout=3.0, load_timeout=60.0, memory_bytes=4 * GiB, processes=96)
 BEFORE, AFTER = "test_same_storage", "test_shares_storage_quiz"
-
-
-def header(path: Path) -> dict[str, str]:
-    """The ``# key: value`` lines at the top of a fault or exploit file."""
-    fields = {}
-    for line in path.read_text().splitlines():
-        match = re.match(r"#\s*(\w+):\s*(.*)$", line)
-        if not match:
-            break
-        fields[match[1]] = match[2].strip()
-    return fields
 
 
 FAULTS = sorted(FAULTS_DIR.glob("*.py"))
@@ -48,7 +37,7 @@ FAULTS = sorted(FAULTS_DIR.glob("*.py"))
 def test_every_fault_names_its_defence():
     assert len(FAULTS) >= 15
     for path in FAULTS:
-        fields = header(path)
+        fields = read_header(path)
         assert {"fault", "defence", "breaks", "says"} <= set(fields), path.name
         assert fields["defence"], path.name
 
@@ -60,7 +49,7 @@ def base_name(nodeid: str) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", FAULTS, ids=[p.stem for p in FAULTS])
 def test_fault_costs_only_the_tests_it_touches(path, tmp_path, watched):  # noqa: F811
-    fields = header(path)
+    fields = read_header(path)
     breaks = fields["breaks"].split()
     submission = tmp_path / "storage.py"
     submission.write_text(HW1.solution.read_text() + "\n\n" + path.read_text())

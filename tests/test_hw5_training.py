@@ -126,3 +126,12 @@ def test_public_checks_pass_on_the_reference_and_fail_on_the_stub():
     assert reference.grader_errors == [] and reference.max_score > 0
     assert reference.score == reference.max_score, lost(reference)
     assert grade(HW5, HW5.stub, public=True).score == 0
+
+
+def test_each_assignment_runs_its_own_public_checks_in_one_process():
+    """Every assignment's public file is test_public.py: a module cached from one must not stand in for another."""
+    hw4 = load_assignment("hw4_jacobians")
+    first = grade(hw4, hw4.solution, public=True, select="book")
+    second = grade(HW5, HW5.solution, public=True, select="fit_runs")
+    assert [t.name for t in first.tests] == ["fit_linear reproduces the book's w ≈ 5.367, b ≈ −17.30"]
+    assert [t.name for t in second.tests] == ["fit trains for the given epochs and records model.history"]

@@ -81,12 +81,14 @@ def test_example_stub_wrong_and_solved_notebooks_run_top_to_bottom(example, tmp_
 
     wrong = build_notebook(example, "solved")
     for cell in wrong.cells:
-        cell.source = cell.source.replace("return x * 2", "return x * 3").replace("x.clamp(min=0)",
-                                                                                 "x.clamp_(min=0)")
+        if cell.source.startswith(("def double", "def clamp_positive")):  # the answers, not the embedded checks
+            cell.source = cell.source.replace("x * 2", "x * 3").replace(
+                "x.clamp(min=0)", "(x.clamp(min=0) if x.numel() < 3 else x.abs())")
     outputs = "\n".join(check_outputs(execute_notebook(wrong, tmp_path)).values())
     assert "FAIL  double doubles (0/1): double(x) is wrong at index 0: yours 3 vs expected 2" in outputs
-    assert "public checks for clamp_positive: 0.5/3 points" in outputs  # partial credit: one case of two
-    assert "changed its argument `x`" in outputs
+    # partial credit: one case of two passes (2 points * 1/2), the composition check fails
+    assert "public checks for clamp_positive: 1/3 points" in outputs
+    assert "FAIL  clamp_positive zeroes negatives and leaves x alone (1/2): x = [-3.0, 0.0, 2.0]: " in outputs
 
     solved = execute_notebook(build_notebook(example, "solved"), tmp_path)
     assert errors(solved) == []

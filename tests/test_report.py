@@ -14,6 +14,7 @@ from autograder import cli, exitcodes
 from autograder.assignment import load_assignment
 from autograder.gradebook import open_gradebook
 from autograder.reports import write_site
+from autograder.reports.plots import curve_series, training_curve
 from autograder.reports.views import reveal, slugs_for
 from tests.gradebook_fixtures import found, record, report
 
@@ -26,7 +27,9 @@ NO_CHROMIUM = "Debian's chromium is not installed (apt-get install chromium; .ci
 VISIBLE = ("same_storage compares storages", 3.0, 3.0, "passed")
 SECRET = ("hidden edge cases", 0.0, 2.0, "failed", "hidden", "fails on the empty tensor: SECRET-DETAIL")
 LATER = ("published-only check", 0.0, 1.0, "failed", "after_published", "PUBLISHED-DETAIL")
-CURVE = {"epoch": [1, 2, 3, 4], "loss": [1.2, 0.7, 0.5, 0.45], "val_accuracy": [0.71, 0.85, 0.9, 0.93]}
+# what hw5's grader records in Report.extra (autograder/graders/hw5_training/test_training.py)
+CURVE = {"dataset": "digits", "device": "cpu", "test_accuracy": 0.962, "threshold": 0.95, "fit_seconds": 12.5,
+         "epochs": 4, "train_loss": [1.2, 0.7, 0.5, 0.45], "val_accuracy": [0.71, 0.85, 0.9, 0.93]}
 
 
 def disguised(source: str) -> str:
@@ -102,9 +105,24 @@ def test_late_penalty_and_problem_are_explained(site_before):
 
 
 def test_training_curve_plot_only_where_there_is_one(site_before):
-    assert 'id="training-curve"' in page(site_before[0], "dave")
-    assert 'data:image/png;base64,' in page(site_before[0], "dave")
+    dave = page(site_before[0], "dave")
+    assert '<figure id="training-curve"><img src="data:image/png;base64,' in dave
+    assert "test accuracy 0.962 (required 0.95), on digits, fit took 12.5 s" in dave
     assert 'id="training-curve"' not in page(site_before[0], "alice")
+
+
+@pytest.mark.parametrize(("curve", "expected"), [
+    (CURVE, ([1.0, 2.0, 3.0, 4.0], {"train_loss", "val_accuracy"})),
+    ({"epoch": [0, 1], "loss": [2.0, 1.0]}, ([0.0, 1.0], {"loss"})),
+    ([{"epoch": 1, "loss": 0.9, "acc": 0.5}, {"epoch": 2, "loss": 0.4, "acc": 0.8}], ([1.0, 2.0], {"loss", "acc"})),
+    ({"train_loss": [], "val_accuracy": []}, None),  # hw5 when the student's model kept no history
+    ({"loss": ["a", "b"]}, None),
+    ("not a curve", None),
+])
+def test_curve_shapes(curve, expected):
+    parsed = curve_series(curve)
+    assert (parsed and (parsed[0], set(parsed[1]))) == expected or parsed == expected
+    assert (training_curve(curve) is None) == (expected is None)
 
 
 def test_class_page_contents(site_before):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +86,19 @@ def tree_digest(root: Path) -> dict[str, str]:
             except OSError:
                 continue
     return digests
+
+
+def read_header(path: Path) -> dict[str, str]:
+    """The ``# key: value`` lines at the top of a fault or exploit file (``#   more`` continues a value)."""
+    fields: dict[str, str] = {}
+    key = None
+    for line in path.read_text().splitlines():
+        match = re.match(r"#\s?(\w+):\s*(.*)$", line)
+        if match:
+            key = match[1]
+            fields[key] = match[2].strip()
+        elif key and re.match(r"#\s{2,}\S", line):
+            fields[key] += " " + line.lstrip("# ").strip()
+        else:
+            break
+    return fields

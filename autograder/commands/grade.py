@@ -25,6 +25,7 @@ from rich.text import Text
 from autograder import exitcodes
 from autograder.assignment import load_assignment
 from autograder.datasets import DATA_ROOT_ENV
+from autograder.executors import EXECUTORS
 from autograder.results import render_report
 from autograder.runner import grade
 
@@ -113,7 +114,7 @@ def run_batch(args: argparse.Namespace) -> int:
 
     from autograder.batch import grade_batch
     from autograder.discover import discover
-    from autograder.executors import EXECUTORS, make_executor
+    from autograder.executors import make_executor
     from autograder.gradebook import GradebookError, open_gradebook
 
     console = Console(stderr=False)
@@ -194,9 +195,12 @@ class BatchProgress:
         if summary.already_recorded:
             self.console.print(f"{summary.already_recorded} of {summary.found} submissions are already in the "
                                "gradebook (use --regrade to grade them again)")
-        self.task = self.progress.add_task(f"grading {self.title}", total=summary.to_grade, failed=0)
+        if summary.to_grade:
+            self.task = self.progress.add_task(f"grading {self.title}", total=summary.to_grade, failed=0)
 
     def advance(self, students: int, group, result) -> None:  # noqa: ANN001
+        if self.task is None:
+            return
         if not result.ok or result.report.get("grader_errors"):
             self.failed += students
         self.progress.update(self.task, advance=students, failed=self.failed)

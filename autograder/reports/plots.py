@@ -95,11 +95,16 @@ def curve_series(curve: object) -> tuple[list[float], dict[str, list[float]]] | 
 
 
 def training_curve(curve: object) -> str | None:
-    """Loss on the left, every other metric (accuracies) on the right; None when the data is not a curve."""
+    """Loss on the left, every other metric (accuracies) on the right; None when the data is not a curve.
+
+    hw5 records ``{"train_loss": [...], "val_accuracy": [...], "threshold": 0.95, ...}``: a numeric
+    ``threshold`` is drawn as the required accuracy.
+    """
     parsed = curve_series(curve)
     if parsed is None:
         return None
     x, series = parsed
+    threshold = curve.get("threshold") if isinstance(curve, dict) else None
     losses = {k: v for k, v in series.items() if "loss" in k.lower()}
     others = {k: v for k, v in series.items() if k not in losses}
     panels = [(title, group) for title, group in (("loss", losses), ("metrics", others)) if group]
@@ -108,8 +113,28 @@ def training_curve(curve: object) -> str | None:
         axes = figure.add_subplot(1, len(panels), index)
         for name, values in sorted(group.items()):
             axes.plot(x, values, marker="o", markersize=3, label=name)
+        if title == "metrics" and isinstance(threshold, int | float) and not isinstance(threshold, bool):
+            axes.axhline(threshold, color=BAD, linestyle="--", linewidth=1, label=f"required ({threshold:g})")
         axes.set_xlabel("epoch")
         axes.set_title(title)
         axes.grid(alpha=0.3)
         axes.legend(fontsize=8)
     return data_uri(figure)
+
+
+def curve_caption(curve: object) -> str:
+    """hw5's facts about a run, in words (empty for a bare curve)."""
+    if not isinstance(curve, dict):
+        return ""
+    parts = []
+    if isinstance(curve.get("test_accuracy"), int | float):
+        required = curve.get("threshold")
+        parts.append(f"test accuracy {curve['test_accuracy']:.3f}"
+                     + (f" (required {required:g})" if isinstance(required, int | float) else ""))
+    if curve.get("dataset"):
+        parts.append(f"on {curve['dataset']}")
+    if isinstance(curve.get("fit_seconds"), int | float):
+        parts.append(f"fit took {curve['fit_seconds']:g} s")
+    if curve.get("device"):
+        parts.append(f"device {curve['device']}")
+    return ", ".join(parts)

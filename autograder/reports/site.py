@@ -51,8 +51,10 @@ def write_site(gradebook: Gradebook, assignment: Assignment, out: Path, *, as_of
     for view in students:
         if only is not None and view.key not in only:
             continue
-        if view.curve is not None:
-            view.curve_png = plots.training_curve(view.curve)
+        for key, curve in view.curves.items():
+            png = plots.training_curve(curve)
+            if png:
+                view.figures.append((key.replace("_", "-"), png, plots.curve_caption(curve)))
         page = out / "students" / f"{view.slug}.html"
         page.write_text(env.get_template("student.html").render(s=view, title=assignment_row.title,
                                                                  generated=generated), encoding="utf-8")

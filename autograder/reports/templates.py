@@ -77,10 +77,13 @@ STUDENT = """{% extends "base.html" %}
 </tr>
 {% endfor %}
 </tbody></table>
-{% if s.curve_png %}
+{% if s.figures %}
 <h2>Training curve</h2>
-<figure id="training-curve"><img src="{{ s.curve_png }}" alt="training curve: loss and metrics per epoch">
-<figcaption>As measured by the grader while training your model.</figcaption></figure>
+{% for id, png, caption in s.figures %}
+<figure id="{{ id }}"><img src="{{ png }}" alt="training curve: loss and metrics per epoch">
+<figcaption>As recorded while the grader trained your model{% if caption %}: {{ caption }}{% endif %}.</figcaption>
+</figure>
+{% endfor %}
 {% endif %}
 <p class="sub">File graded: {{ s.filename }} · graded {{ s.graded }}</p>
 {% endblock %}

@@ -75,8 +75,8 @@ class StudentView:
     tests: list[TestView]
     execution_time: float
     grader_error: bool
-    curve: object = None  # extra["training_curve"], plotted by the site
-    curve_png: str | None = None
+    curves: dict[str, object] = field(default_factory=dict)  # extra["training_curve*"], plotted by the site
+    figures: list[tuple[str, str, str]] = field(default_factory=list)  # (element id, PNG data URI, caption)
 
 
 def student_view(row: SubmissionRow, assignment: AssignmentRow, slug: str, as_of: datetime,
@@ -93,7 +93,7 @@ def student_view(row: SubmissionRow, assignment: AssignmentRow, slug: str, as_of
         submitted=when(row.submitted_at), timestamp_source=row.timestamp_source or "", graded=when(row.graded_at),
         filename=row.filename, problem=row.problem, notes=list(row.notes or []), tests=tests,
         execution_time=row.execution_time, grader_error=bool(row.grader_errors),
-        curve=(row.extra or {}).get("training_curve"))
+        curves={k: v for k, v in sorted((row.extra or {}).items()) if k.startswith("training_curve")})
 
 
 @dataclass

@@ -1,5 +1,6 @@
 # fault: row_view starts a fork bomb: every process forks for ever and ignores the errors
-# defence: RLIMIT_NPROC under the worker's own uid bounds the bomb; the timeout kills it; every process of the uid is killed
+# defence: RLIMIT_NPROC under the worker's own uid bounds the bomb; the timeout kills it, and every process
+#   of the uid with it
 # breaks: test_row_view
 # says: did not finish within
 import os

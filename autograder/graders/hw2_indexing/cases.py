@@ -265,9 +265,13 @@ def one_hot_inputs(draw) -> tuple:
     return labels, num_classes
 
 
-def _drawn(strategy: st.SearchStrategy, count: int) -> list[tuple[str, tuple]]:
-    return [(", ".join(describe(x) if type(x) is torch.Tensor else f"{x!r}" for x in args), args)
-            for args in draw_examples(strategy, count, SEED)]
+def _drawn(name: str, strategy: st.SearchStrategy, count: int) -> list[tuple[str, tuple]]:
+    """Drawn cases, labelled so that a student can rebuild them (``x: float32 (4, 1); dim=1``)."""
+    def label(args: tuple) -> str:
+        return "; ".join(f"{param}: {describe(x)}" if type(x) is torch.Tensor else f"{param}={x!r}"
+                         for param, x in zip(PARAMS[name], args))
+
+    return [(label(args), args) for args in draw_examples(strategy, count, SEED)]
 
 
 @functools.cache
@@ -281,7 +285,7 @@ def _quadrant_cases() -> list[tuple[str, tuple]]:
              ("a (4, 7) grid, more columns than rows", (grid(4, 7),)),
              ("a (6, 3) grid, more rows than columns", (grid(6, 3),)),
              ("a (5, 9) transposed grid", (relayout(grid(5, 9), "transposed"),))]
-    return fixed + _drawn(quadrant_inputs(), 10)
+    return fixed + _drawn("top_right_quadrant", quadrant_inputs(), 10)
 
 
 def _column_cases() -> list[tuple[str, tuple]]:
@@ -290,14 +294,14 @@ def _column_cases() -> list[tuple[str, tuple]]:
                                                          [-8, 12, 9, 9], [2, 2, 2, 2], [16, -12, 0, 1]]), 1)),
              ("column 0 of a (5, 2) strided tensor", (relayout(torch.tensor([[8, 1], [3, 4], [-4, 0], [7, 12],
                                                                               [0, 5]]), "strided"), 0))]
-    return fixed + _drawn(column_inputs(), 10)
+    return fixed + _drawn("multiples_of_4_in_column", column_inputs(), 10)
 
 
 def _replace_cases() -> list[tuple[str, tuple]]:
     a = grid(3, 4).float()
     fixed = [("a (3, 4) grid, value 0.5 where a > 5", (a, a > 5, 0.5)),
              ("an int64 (2, 5) grid, value -1", (grid(2, 5), grid(2, 5) % 2 == 0, -1))]
-    return fixed + _drawn(replace_inputs(), 8)
+    return fixed + _drawn("replace_where", replace_inputs(), 8)
 
 
 def _negative_row_cases() -> list[tuple[str, tuple]]:
@@ -307,7 +311,7 @@ def _negative_row_cases() -> list[tuple[str, tuple]]:
              ("a (2, 6) tensor whose second row has one negative", (torch.tensor([[1., 2, 3, 4, 5, 6],
                                                                                   [1, 2, 3, 4, 5, -.5]]),)),
              ("a (4, 0) tensor (no columns)", (torch.empty(4, 0),))]
-    return fixed + _drawn(negative_row_inputs(), 10)
+    return fixed + _drawn("rows_with_negative", negative_row_inputs(), 10)
 
 
 def _every_other_cases() -> list[tuple[str, tuple]]:
@@ -315,7 +319,7 @@ def _every_other_cases() -> list[tuple[str, tuple]]:
              ("a (3, 5) grid", (grid(3, 5),)),
              ("a (2, 3, 4) tensor", (torch.arange(24).reshape(2, 3, 4),)),
              ("a (4, 6) transposed grid", (relayout(grid(4, 6), "transposed"),))]
-    return fixed + _drawn(every_other_inputs(), 10)
+    return fixed + _drawn("every_other", every_other_inputs(), 10)
 
 
 def _range_cases() -> list[tuple[str, tuple]]:
@@ -324,14 +328,14 @@ def _range_cases() -> list[tuple[str, tuple]]:
              ("a (2, 4) int tensor, lo=1, hi=3", (a, 1, 3)),
              ("a (3,) float tensor, lo=-0.5, hi=1.5", (torch.tensor([-0.5, 1.5, 0.25]), -0.5, 1.5)),
              ("an empty (0, 3) tensor", (torch.empty(0, 3), 0.0, 1.0))]
-    return fixed + _drawn(range_inputs(), 10)
+    return fixed + _drawn("count_in_range", range_inputs(), 10)
 
 
 def _masked_mean_cases() -> list[tuple[str, tuple]]:
     x = torch.tensor([[1.0, 2.0, 3.0, 4.0], [-1.0, 5.0, 0.5, 2.0], [3.0, 3.0, 6.0, 0.0]])
     mask = torch.tensor([[True, False, True, False], [True, True, True, True], [False, False, True, False]])
     fixed = [("a (3, 4) tensor, every row has an entry", (x, mask))]
-    return fixed + _drawn(masked_mean_inputs(), 10)
+    return fixed + _drawn("masked_row_mean", masked_mean_inputs(), 10)
 
 
 def _empty_row_cases() -> list[tuple[str, tuple]]:
@@ -339,14 +343,14 @@ def _empty_row_cases() -> list[tuple[str, tuple]]:
     fixed = [("a (2, 3) tensor whose second row's mask is all False",
               (x, torch.tensor([[True, False, True], [False, False, False]]))),
              ("a (3, 0) tensor: no entries at all", (torch.empty(3, 0), torch.empty(3, 0, dtype=torch.bool)))]
-    return fixed + _drawn(masked_mean_inputs(empty_rows=True), 6)
+    return fixed + _drawn("masked_row_mean", masked_mean_inputs(empty_rows=True), 6)
 
 
 def _one_hot_cases() -> list[tuple[str, tuple]]:
     fixed = [("labels [2, 0, 1] with 3 classes", (torch.tensor([2, 0, 1]), 3)),
              ("labels [0, 1, 1, 0] with 5 classes (more classes than labels)", (torch.tensor([0, 1, 1, 0]), 5)),
              ("no labels, 4 classes", (torch.empty(0, dtype=torch.int64), 4))]
-    return fixed + _drawn(one_hot_inputs(), 8)
+    return fixed + _drawn("one_hot", one_hot_inputs(), 8)
 
 
 CASE_BUILDERS = {

@@ -144,7 +144,14 @@ def hints(name: str, args: tuple) -> list[tuple[str, object]]:
     if name == "pairwise_sq_distances":
         X, Y = args
         return [("Your result is (M, N), the transpose: rows of X index the first dimension",
-                 lambda: spec_pairwise_sq_distances(Y, X))]
+                 lambda: spec_pairwise_sq_distances(Y, X)),
+                ("Both squared norms kept their dimension, so (N, 1) met (M, 1): the norms of Y must be a row, "
+                 "(1, M), to broadcast against the (N, 1) norms of X",
+                 lambda: ((X * X).sum(1, keepdim=True) + (Y * Y).sum(1, keepdim=True) - 2 * X @ Y.T).clamp(min=0))]
+    if name == "normalize_channels":
+        img, mean, std = args
+        return [("The (C,) statistics lined up with the last dimension W, not with C: view them as (1, C, 1, 1)",
+                 lambda: (img - mean) / std)]
     if name == "vec_mat":
         v, A = args
         return [
@@ -171,6 +178,9 @@ def hints(name: str, args: tuple) -> list[tuple[str, object]]:
             ("exp() of a large entry overflowed to inf (inf / inf = NaN): subtract the maximum along dim, "
              "with keepdim=True, before exp()",
              lambda: x.exp() / x.exp().sum(dim=dim, keepdim=True)),
+            ("Without keepdim=True the maximum (or the sum) lost its dimension and broadcast against the wrong "
+             "one, the (4,) against (4, 1) mistake: use keepdim=True",
+             lambda: (x - x.amax(dim=dim)).exp() / (x - x.amax(dim=dim)).exp().sum(dim=dim)),
             ("You subtracted the maximum of the whole tensor: a slice far below it underflows to 0 / 0 = NaN; "
              "subtract the maximum along dim (keepdim=True)",
              lambda: (x - x.max()).exp() / (x - x.max()).exp().sum(dim=dim, keepdim=True)),
@@ -229,9 +239,13 @@ def softmax_inputs(draw, large: bool = False) -> tuple:
     return draw(tensors(shape, dtype, elements)), dim
 
 
-def _drawn(strategy: st.SearchStrategy, count: int) -> list[tuple[str, tuple]]:
-    return [(", ".join(describe(x) if type(x) is torch.Tensor else f"{x!r}" for x in args), args)
-            for args in draw_examples(strategy, count, SEED)]
+def _drawn(name: str, strategy: st.SearchStrategy, count: int) -> list[tuple[str, tuple]]:
+    """Drawn cases, labelled so that a student can rebuild them (``x: float32 (4, 1); dim=1``)."""
+    def label(args: tuple) -> str:
+        return "; ".join(f"{param}: {describe(x)}" if type(x) is torch.Tensor else f"{param}={x!r}"
+                         for param, x in zip(PARAMS[name], args))
+
+    return [(label(args), args) for args in draw_examples(strategy, count, SEED)]
 
 
 def near_duplicates(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -268,7 +282,7 @@ def _pairwise_cases() -> list[tuple[str, tuple]]:
     X = torch.tensor([[0.0, 0.0], [3.0, 4.0], [1.0, 1.0]])
     Y = torch.tensor([[0.0, 0.0], [6.0, 8.0]])
     fixed = [("X (3, 2) and Y (2, 2)", (X, Y)), ("X (1, 3) and Y (4, 3)", (torch.ones(1, 3), torch.eye(4, 3)))]
-    return fixed + _drawn(pairwise_inputs(), 10)
+    return fixed + _drawn("pairwise_sq_distances", pairwise_inputs(), 10)
 
 
 def _normalize_cases() -> list[tuple[str, tuple]]:
@@ -277,7 +291,7 @@ def _normalize_cases() -> list[tuple[str, tuple]]:
              ("img (2, 3, 4, 5) in channels_last memory format",
               (image(2, 3, 4, 5).contiguous(memory_format=torch.channels_last), mean, std)),
              ("img (1, 3, 5, 3) (W equals C)", (image(1, 3, 5, 3), mean, std))]
-    return fixed + _drawn(normalize_inputs(), 8)
+    return fixed + _drawn("normalize_channels", normalize_inputs(), 8)
 
 
 def _vec_mat_cases() -> list[tuple[str, tuple]]:
@@ -285,7 +299,7 @@ def _vec_mat_cases() -> list[tuple[str, tuple]]:
     fixed = [("v (3,) and A (3, 4)", (torch.tensor([1.0, -2.0, 0.5]), A)),
              ("v (3,) and A (3, 1) (L == 1)", (torch.tensor([1.0, 2.0, 3.0]), torch.tensor([[1.0], [0.5], [2.0]]))),
              ("v (4,) and a transposed A (4, 3)", (torch.tensor([1.0, 0.0, -1.0, 2.0]), A.t()))]
-    return fixed + _drawn(vec_mat_inputs(), 8)
+    return fixed + _drawn("vec_mat", vec_mat_inputs(), 8)
 
 
 def _batched_cases() -> list[tuple[str, tuple]]:
@@ -293,19 +307,19 @@ def _batched_cases() -> list[tuple[str, tuple]]:
     fixed = [("A (2, 3, 4) and v (2, 4)", (A, torch.tensor([[1.0, 0.0, -1.0, 2.0], [0.5, 0.5, 0.5, 0.5]]))),
              ("A (1, 3, 2) and v (1, 2) (B == 1)", (torch.arange(6.0).reshape(1, 3, 2), torch.tensor([[1.0, -1.0]]))),
              ("A (3, 1, 2) and v (3, 2) (I == 1)", (torch.arange(6.0).reshape(3, 1, 2), torch.ones(3, 2)))]
-    return fixed + _drawn(batched_inputs(), 8)
+    return fixed + _drawn("batched_matvec", batched_inputs(), 8)
 
 
 def _outer_cases() -> list[tuple[str, tuple]]:
     fixed = [("a (4,) and b (3,)", (torch.tensor([0.0, 10.0, 20.0, 30.0]), torch.tensor([1.0, 2.0, 3.0]))),
              ("a (4,) and b (4,)", (torch.tensor([1, 2, 3, 4]), torch.tensor([10, 20, 30, 40])))]
-    return fixed + _drawn(outer_inputs(), 8)
+    return fixed + _drawn("outer_sum", outer_inputs(), 8)
 
 
 def _softmax_cases() -> list[tuple[str, tuple]]:
     x = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [-1.0, 0.5, 4.0], [2.0, -2.0, 1.0]])
     fixed = [("x (4, 3), dim=1", (x, 1)), ("x (4, 3), dim=0", (x, 0)), ("x (4, 3), dim=-1", (x, -1))]
-    return fixed + _drawn(softmax_inputs(), 8)
+    return fixed + _drawn("stable_softmax", softmax_inputs(), 8)
 
 
 def _large_softmax_cases() -> list[tuple[str, tuple]]:
@@ -313,7 +327,7 @@ def _large_softmax_cases() -> list[tuple[str, tuple]]:
     fixed = [("x (2, 3) with entries of +-1e4, dim=1", (x, 1)),
              ("x (3, 2) with entries of +-1e4, dim=0", (x.t().contiguous(), 0)),
              ("x (3,) = [1e4, 1e4, 1e4], dim=0", (torch.full((3,), 1e4), 0))]
-    return fixed + _drawn(softmax_inputs(large=True), 5)
+    return fixed + _drawn("stable_softmax", softmax_inputs(large=True), 5)
 
 
 CASE_BUILDERS = {

@@ -52,7 +52,11 @@ def answer(student, name: str, args: tuple, expected) -> object:
     except StudentError as exc:
         if exc.is_a("NotImplementedError"):
             raise
-        raise Mistake(f"{exc}; expected {describe_expected(expected)}") from None
+        advice = ""
+        if "must match the size of tensor" in str(exc.error.get("message", "")):
+            advice = (". That is a broadcasting error: two dimensions of different sizes met; line them up with "
+                      "unsqueeze, view(1, -1, 1, 1) or keepdim=True")
+        raise Mistake(f"{exc}; expected {describe_expected(expected)}{advice}") from None
 
 
 def check_values(student, credit, name: str, case_set: str | None = None, **tolerance) -> None:
@@ -113,6 +117,14 @@ def test_broadcast_shape_rejects_incompatible(student, credit):
                           "incompatible (rule 2: sizes that differ where neither is 1)")
 
 
+def without_shapes(message: str, *shapes: tuple) -> str:
+    """The message with the shapes themselves cut out, so that only sizes named on their own remain."""
+    for shape in shapes:
+        for text in (str(tuple(shape)), str(list(shape)), f"torch.Size({list(shape)})"):
+            message = message.replace(text, " ").replace(text.replace(" ", ""), " ")
+    return message
+
+
 @pytest.mark.points(1)
 def test_broadcast_shape_error_names_sizes(student, credit):
     """broadcast_shape's ValueError names both clashing sizes"""
@@ -125,10 +137,12 @@ def test_broadcast_shape_error_names_sizes(student, credit):
                 if not exc.is_a("ValueError"):
                     raise
                 message = str(exc.error.get("message", ""))
-                missing = [n for n in (x, y) if not re.search(rf"(?<![\d.]){n}(?![\d.])", message)]
+                rest = without_shapes(message, a, b)
+                missing = [n for n in (x, y) if not re.search(rf"(?<![\d.]){n}(?![\d.])", rest)]
                 if missing:
                     raise Mistake(f"the ValueError for shapes {a} and {b} says {message[:200]!r}; expected it to "
-                                  f"name the clashing sizes {x} and {y}") from None
+                                  f"name the clashing sizes {x} and {y} (printing the two shapes is not enough: "
+                                  "say which dimension clashes)") from None
             else:
                 raise Mistake(f"broadcast_shape({a}, {b}) returned {result!r}, expected a ValueError naming the "
                               f"clashing sizes {x} and {y}")

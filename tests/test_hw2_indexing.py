@@ -1,0 +1,119 @@
+"""hw2_indexing graded three ways: reference full marks, stub zero, each realistic mistake loses its points."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+
+import pytest
+import torch
+
+from autograder.assignment import load_assignment
+from autograder.checks import matches
+from autograder.graders.hw2_indexing import cases as hw2_cases
+from autograder.runner import grade
+from tests.conftest import lost
+
+HW2 = load_assignment("hw2_indexing")
+LOOP_TESTS = {"test_no_loops_in_source", "test_work_does_not_grow_with_input"}
+
+# mistake file -> {grader test that must lose points: a phrase its feedback must contain}
+MISTAKES = {
+    "loops": {"test_no_loops_in_source": "uses a for loop",
+              "test_work_does_not_grow_with_input": "the work grows with the input"},
+    "hardcoded_quadrant": {"test_top_right_quadrant": "Columns 5:10 are hard-coded"},
+    "square_quadrant": {"test_top_right_quadrant": "square-only"},
+    "quadrant_copy": {"test_top_right_quadrant_is_view": "is a copy, but it must be a view"},
+    "column_without_mask": {"test_multiples_of_4_in_column": "You returned the whole column"},
+    "multiples_whole_tensor": {"test_multiples_of_4_in_column": "mask to the whole tensor"},
+    "rows_mask_whole_tensor": {"test_rows_with_negative": "mask to the whole tensor"},
+    "range_inclusive": {"test_count_in_range": "use < hi, not <= hi"},
+    "masked_mean_nan": {"test_masked_row_mean_empty_rows": "division by zero"},
+    "replace_in_place": {"test_replace_where_returns_new_tensor": "changed its argument `a`",
+                         "test_inputs_unchanged": "changed its argument `a`"},
+    "every_other_first_dim": {"test_every_other": "use a[..., ::2] for the last"},
+    "one_hot_inferred_classes": {"test_one_hot": "not labels.max() + 1",
+                                 "test_meta_device": "cannot be called on meta tensors"},
+    "one_hot_fixed_device": {"test_meta_device": "is on device 'cpu', expected 'meta'"},
+}
+
+
+@functools.cache
+def graded(path):
+    return grade(HW2, path)
+
+
+def test_reference_scores_full_marks():
+    report = graded(HW2.solution)
+    assert report.grader_errors == []
+    assert report.max_score >= 30
+    assert report.score == report.max_score, lost(report)
+
+
+def test_stub_scores_zero():
+    report = graded(HW2.stub)
+    assert report.grader_errors == []
+    assert report.score == 0
+    assert all("not implemented yet" in t.output for t in report.tests if t.counted)
+
+
+def test_every_mistake_file_is_covered():
+    assert {p.stem for p in HW2.mistakes_dir.glob("*.py")} == set(MISTAKES)
+    assert len(MISTAKES) >= 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_mistake_loses_exactly_its_points(name):
+    report = graded(HW2.mistakes_dir / f"{name}.py")
+    assert report.grader_errors == []
+    losses = lost(report)
+    assert set(losses) == set(MISTAKES[name]), losses
+    for test, phrase in MISTAKES[name].items():
+        assert phrase in losses[test], f"{test}: feedback {losses[test]!r} does not name the mistake ({phrase!r})"
+    assert 0 < report.score < report.max_score
+
+
+def test_a_loop_based_answer_keeps_its_correctness_points():
+    report = graded(HW2.mistakes_dir / "loops.py")
+    by_test = {t.nodeid.rsplit("::", 1)[-1]: t for t in report.tests if t.counted}
+    assert {name for name, t in by_test.items() if t.score < t.max_score} == LOOP_TESTS
+    for name in LOOP_TESTS:  # partial credit: the loop-free functions keep their share
+        assert 0 < by_test[name].score < by_test[name].max_score
+
+
+def test_public_checks_pass_on_the_reference_and_fail_on_the_stub():
+    reference = grade(HW2, HW2.solution, public=True)
+    assert reference.max_score >= 5 and reference.score == reference.max_score, lost(reference)
+    assert grade(HW2, HW2.stub, public=True).score == 0
+
+
+def load_reference():
+    spec = importlib.util.spec_from_file_location("hw2_reference", HW2.solution)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", sorted(hw2_cases.CASE_BUILDERS))
+def test_loop_specs_agree_with_the_reference_on_every_case(name):
+    """The graders' loop-based specs and the vectorised reference are two independent answers."""
+    function = name.removesuffix("_empty_rows")
+    reference = getattr(load_reference(), function)
+    for label, args in hw2_cases.cases(name):
+        expected = hw2_cases.SPECS[function](*args)
+        actual = reference(*args)
+        assert matches(actual, expected) or (type(actual) is torch.Tensor and actual.shape == expected.shape
+                                             and torch.allclose(actual, expected, rtol=1e-5, atol=1e-5)), label
+
+
+def test_cases_are_fixed_and_cover_the_edges():
+    drawn = [args for name in hw2_cases.CASE_BUILDERS for _, args in hw2_cases.cases(name)]
+    tensors = [x for args in drawn for x in args if type(x) is torch.Tensor]
+    assert any(t.numel() == 0 for t in tensors) and any(1 in t.shape for t in tensors)
+    assert any(not t.is_contiguous() for t in tensors)
+    shapes = [tuple(args[0].shape) for _, args in hw2_cases.cases("top_right_quadrant")]
+    assert sum(r != c for r, c in shapes) >= len(shapes) - 1  # never (or almost never) square
+    hw2_cases.cases.cache_clear()
+    assert [label for label, _ in hw2_cases.cases("one_hot")] == [
+        label for label, _ in hw2_cases.CASE_BUILDERS["one_hot"]()]
