@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from autograder.assignment import Assignment
 from autograder.discover import Discovery, FoundSubmission
 from autograder.executors import Executor, Job, JobResult
@@ -101,5 +103,10 @@ def grade_batch(assignment: Assignment, discovery: Discovery, gradebook: Gradebo
         status = "finished"
     finally:
         summary.interrupted = status != "finished"
-        gradebook.finish_run(run.id, status, graded=len(summary.recorded), failed=len(summary.failures))
+        try:
+            gradebook.finish_run(run.id, status, graded=len(summary.recorded), failed=len(summary.failures))
+        except SQLAlchemyError:
+            if status == "finished":
+                raise
+            # the database is what failed: the run stays "running", which reads as interrupted
     return summary

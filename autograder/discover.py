@@ -11,27 +11,19 @@ Nothing here runs student code; files are read as bytes.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import re
 import shutil
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.late import parse_timestamp
+from autograder import lms_formats
+from autograder.lms_formats import GRADESCOPE_JSON, GRADESCOPE_YML, TIMESTAMP_FILE
 from autograder.submission import MAX_SUBMISSION_BYTES
 
 SUFFIXES = (".py", ".ipynb")
 IGNORED = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".DS_Store"}
-TIMESTAMP_FILE = "timestamp.txt"  # nbgrader's
-GRADESCOPE_JSON = "submission_metadata.json"  # one submission, as Gradescope's autograder sees it
-GRADESCOPE_YML = "submission_metadata.yml"  # a whole "Export Submissions" download
 GENERIC_FOLDERS = {"submission", "submissions"}  # folder names that say nothing about the student
-CANVAS_NAME = re.compile(r"^(?P<name>[^_]+?)(?:_LATE)?_(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
-MAX_ZIP_BYTES = 1024**3  # uncompressed size allowed for one export zip
 MAX_DEPTH = 3  # how deep a student's folder is searched for the module
 
 
@@ -147,9 +139,9 @@ class _Walker:
 
     def student_from_file(self, path: Path) -> dict:
         """Student details from a file name: Canvas download names, ``<id>.py``, ``<id>_<module>.py``."""
-        canvas = CANVAS_NAME.match(path.name)
+        canvas = lms_formats.canvas_details(path.name)
         if canvas:
-            return {"student": canvas["uid"], "lms_id": canvas["uid"], "name": canvas["name"]}
+            return {k: v for k, v in canvas.items() if k != "file"}
         stem = path.stem
         if stem == self.module:
             return {"student": path.resolve().parent.name}
@@ -165,8 +157,8 @@ class _Walker:
                 if p.name in names or (not exact and self.canvas_module(p))]
 
     def canvas_module(self, path: Path) -> bool:
-        canvas = CANVAS_NAME.match(path.name)
-        return bool(canvas) and re.sub(r"-\d+(?=\.)", "", canvas["file"]) in {f"{self.module}{s}" for s in SUFFIXES}
+        canvas = lms_formats.canvas_details(path.name)
+        return bool(canvas) and canvas["file"] in {f"{self.module}{s}" for s in SUFFIXES}
 
     def candidates(self, folder: Path, depth: int) -> list[Path]:
         found = []
@@ -211,24 +203,10 @@ class _Walker:
         path = folder / GRADESCOPE_JSON
         if not path.is_file():
             return {}
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            self.problem(path, f"unreadable ({exc}); using the file's time instead")
-            return {}
-        out: dict = {}
-        users = meta.get("users") if isinstance(meta, dict) else None
-        if isinstance(users, list) and users and isinstance(users[0], dict):
-            user = users[0]
-            out.update(name=user.get("name"), email=user.get("email"), sis_id=_text(user.get("sid")))
-            out["student"] = _text(user.get("sid")) or user.get("email") or _text(user.get("id"))
-        created = meta.get("created_at") if isinstance(meta, dict) else None
-        if created:
-            try:
-                out.update(submitted_at=parse_timestamp(str(created)), timestamp_source="gradescope metadata")
-            except ValueError as exc:
-                self.problem(path, f"{exc}; using the file's time instead")
-        return {k: v for k, v in out.items() if v}
+        details, problem = lms_formats.gradescope_json(path)
+        if problem:
+            self.problem(path, problem)
+        return details
 
     def file(self, path: Path, details: dict, note: str | None = None, folder: Path | None = None) -> None:
         try:
@@ -252,69 +230,35 @@ class _Walker:
         path = folder / TIMESTAMP_FILE if folder else None
         if path is None or not path.is_file():
             return None
-        try:
-            return parse_timestamp(path.read_text(encoding="utf-8", errors="replace"))
-        except ValueError as exc:
-            self.problem(path, f"{exc}; using the file's time instead")
-            return None
+        stamp, problem = lms_formats.timestamp_file(path)
+        if problem:
+            self.problem(path, problem)
+        return stamp
 
     # ------------------------------------------------------------ exports
 
     def gradescope_export(self, folder: Path) -> None:
-        import yaml
-
-        try:
-            meta = yaml.safe_load((folder / GRADESCOPE_YML).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            self.problem(folder / GRADESCOPE_YML, f"unreadable ({str(exc).splitlines()[0]})")
-            return
-        if not isinstance(meta, dict):
-            self.problem(folder / GRADESCOPE_YML, "not a Gradescope submission list")
-            return
-        for key, info in sorted(meta.items(), key=lambda kv: str(kv[0])):
-            sub_folder = folder / str(key)
-            if not sub_folder.is_dir() or not isinstance(info, dict):
+        entries, problem = lms_formats.gradescope_yml(folder / GRADESCOPE_YML)
+        if problem:
+            self.problem(folder / GRADESCOPE_YML, problem)
+        for key, people in entries:
+            sub_folder = folder / key
+            if not sub_folder.is_dir():
                 self.problem(sub_folder, "listed in submission_metadata.yml but not in the export")
                 continue
-            details: dict = {}
-            created = info.get(":created_at")
-            if created:
-                try:
-                    stamp = created if isinstance(created, datetime) else parse_timestamp(str(created))
-                    details.update(submitted_at=stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC),
-                                   timestamp_source="gradescope metadata")
-                except ValueError:
-                    pass
-            submitters = [s for s in info.get(":submitters") or [] if isinstance(s, dict)] or [{}]
-            for person in submitters:  # a group submission counts for each member
-                sid, email = _text(person.get(":sid")), _text(person.get(":email"))
-                who = {"name": _text(person.get(":name")), "email": email, "sis_id": sid}
-                self.student_folder(sub_folder, sid or email or str(key),
-                                    {**details, **{k: v for k, v in who.items() if v}})
+            for person in people:
+                student = person.pop("student")
+                self.student_folder(sub_folder, student, person)
 
     def zip(self, path: Path, student: str | None, details: dict | None = None) -> None:
-        try:
-            archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            self.problem(path, f"not a readable zip file ({exc}); download it again")
+        target = Path(tempfile.mkdtemp(prefix="zip-", dir=self.scratch))
+        self.aliases[target] = self.origin(path)
+        self.zip_times.add(target)
+        usable, problems = lms_formats.extract_zip(path, target)
+        for problem in problems:
+            self.problem(path, problem)
+        if not usable:
             return
-        with archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-                self.problem(path, f"unpacks to more than {MAX_ZIP_BYTES // 1024**2} MB")
-                return
-            target = Path(tempfile.mkdtemp(prefix="zip-", dir=self.scratch))
-            self.aliases[target] = self.origin(path)
-            self.zip_times.add(target)
-            for member in members:
-                try:
-                    extracted = Path(archive.extract(member, target))  # extract() drops "..", "/" and drive parts
-                except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-                    self.problem(path, f"member {member.filename!r} could not be unpacked ({exc})")
-                    continue
-                # zip times carry no zone: read as UTC, like every naive timestamp here
-                stamp = datetime(*member.date_time, tzinfo=UTC).timestamp()
-                os.utime(extracted, (stamp, stamp))
         root = target
         while True:  # exports often wrap everything in one folder
             inside = [p for p in root.iterdir() if _visible(p)]
@@ -328,12 +272,6 @@ class _Walker:
             self.student_folder(root, student, details)
         else:
             self.class_folder(root)
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    return str(value).strip() or None
 
 
 def _dedupe(found: Discovery) -> Discovery:

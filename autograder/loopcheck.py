@@ -69,7 +69,8 @@ class Finding:
 
     def __str__(self) -> str:
         where = f"{self.label} line {self.line}" if self.label else f"line {self.line}"
-        return f"{self.what} ({where}, in `{self.function}`)"
+        inside = "outside any function" if self.function == "<module>" else f"in `{self.function}`"
+        return f"{self.what} ({where}, {inside})"
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,14 @@ class SourceIndex:
         self.definitions: dict[str, Definition] = {}
         self.aliases: dict[str, str] = {}
         self.unreadable: list[str] = []
+        self.modules: list[Definition] = []  # each cell's whole tree, for what may not appear anywhere
         for source, label in cells:
             try:
                 tree = ast.parse(source, filename=label)
             except (SyntaxError, ValueError):
                 self.unreadable.append(label)
                 continue
+            self.modules.append(Definition(tree, label))
             for node in tree.body:  # later definitions win, as they do when the cells run
                 self._record(node, label)
 
@@ -109,6 +112,11 @@ class SourceIndex:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.stmt):
                     self._record(child, label)
+
+    def tampering(self) -> list[Finding]:
+        """Code anywhere in the file that hides code from this reading (``exec`` of a loop) or defeats the trace."""
+        return [Finding("<module>", f.line, f.what, f.label)
+                for module in self.modules for f in _tampering("<module>", module, self.aliases)]
 
     def function(self, name: str) -> Definition:
         if name not in self.definitions:
@@ -182,7 +190,17 @@ def find_loops(cells: Iterable[tuple[str, str]], name: str, *, follow_helpers: b
                 elif isinstance(node.func, ast.Name) and node.func.id == function:
                     findings.append(Finding(function, _line(node), "recursion, a loop in disguise", definition.label))
         findings += _tampering(function, definition, aliases)
-    return sorted(set(findings), key=lambda f: (f.label, f.line, f.what))
+    return _unique(findings + index.tampering())
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """One finding per place: a name inside a function is also inside its module."""
+    seen, kept = set(), []
+    for finding in sorted(set(findings), key=lambda f: (f.label, f.line, f.what, f.function == "<module>")):
+        if (finding.label, finding.line, finding.what) not in seen:
+            seen.add((finding.label, finding.line, finding.what))
+            kept.append(finding)
+    return kept
 
 
 def _tampering(function: str, definition: Definition, aliases: dict[str, str]) -> list[Finding]:
@@ -230,7 +248,7 @@ def find_references(cells: Iterable[tuple[str, str]], name: str, banned: Iterabl
                 if node.id in aliases and _matches(dotted, modules):
                     findings.append(Finding(function, _line(node), f"`{node.id}` ({dotted})", definition.label))
         findings += _tampering(function, definition, aliases)
-    return sorted(set(findings), key=lambda f: (f.label, f.line, f.what))
+    return _unique(findings + index.tampering())
 
 
 def _matches(dotted: str, modules: tuple[str, ...]) -> bool:
@@ -343,7 +361,7 @@ def expect_no_loops(student, name: str, *, banned: Iterable[str] = (), loops_all
         findings += find_references(index, name, banned) if banned else []
     except FunctionNotFound as exc:
         raise Mistake(str(exc)) from None
-    findings = sorted(set(findings), key=lambda f: (f.label, f.line, f.what))
+    findings = _unique(findings)
     if findings:
         rules = ([] if loops_allowed else ["no Python loops"]) + (
             [f"no use of {', '.join(b.lstrip('.') for b in banned)}"] if banned else [])

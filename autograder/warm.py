@@ -64,6 +64,7 @@ class WarmChild:
         self.template, self.id, self.pid, self.stdout = template, child_id, pid, stdout
         self.args = ["autograder.zygote child", str(child_id)]
         self.returncode: int | None = None
+        self.killed = False  # killed by the grader: its exit report is on its way
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -84,6 +85,21 @@ class WarmChild:
             os.kill(self.pid, 9)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+class WarmWorker(WorkerProcess):
+    """A forked worker: killing it does not wait, since the template reaps it and sweeps the lane meanwhile."""
+
+    def kill(self) -> None:
+        child = self.popen
+        assert isinstance(child, WarmChild)
+        self.kill_group()
+        child.killed = True
+        for fd in (self.req_fd, self.rep_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 class Template:
@@ -165,9 +181,17 @@ class Template:
 
     @property
     def busy(self) -> bool:
-        if self.child is not None and self.child.returncode is None:
-            self.pump(0)
-        return self.child is not None and self.child.returncode is None
+        """A child is still alive (another session's worker): the caller takes a cold worker instead."""
+        child = self.child
+        if child is not None and child.returncode is None:
+            if child.killed:
+                try:
+                    child.wait(REPLY_TIMEOUT)  # the sweep after a kill takes milliseconds
+                except subprocess.TimeoutExpired:
+                    self._break("a killed worker was not reported gone")
+            else:
+                self.pump(0)
+        return child is not None and child.returncode is None
 
     # ------------------------------------------------------------ workers
 
@@ -207,7 +231,7 @@ class Template:
             finally:
                 cred_mine.close()
             self.child = WarmChild(self, child_id, pid, os.fdopen(out_r, "rb", buffering=0))
-            return WorkerProcess(self.child, req_w, rep_r, self.lane / f"w{child_id}")
+            return WarmWorker(self.child, req_w, rep_r, self.lane / f"w{child_id}")
 
     def _child_pid(self, child_id: int, cred: socket.socket) -> int:
         """Wait for the template's answer, then the child's hello, which the kernel stamps with its host pid."""

@@ -4,10 +4,11 @@ It is started by :mod:`autograder.warm` exactly like a cold worker (same bubblew
 no network, the worker's own uid, rlimits, scrubbed environment; see ``sandbox.confine``), but
 runs ``python -m autograder.zygote CTL_FD MODE`` instead of the worker. It never runs student
 code, never holds grader state, never runs a torch op (a child forked after a multithreaded op
-can hang) and never touches CUDA. For each ``spawn`` request on the control socket it forks a
-child that calls ``os.setsid()``, makes its own directory holding only the submission, resets
-what a fresh interpreter would have fresh (seeds, threads, environment), closes every inherited
-descriptor but its pipes and then runs :func:`autograder.worker_main.main`, hardening included.
+can hang) and never touches CUDA. It forks the next child ahead of time (a *spare*, which calls
+``os.setsid()``, closes every inherited descriptor and reseeds its random generators); a
+``spawn`` request on the control socket hands the spare its pipes and submission, and the child
+sets the request's rlimits, makes its own directory holding only the submission, sets the worker
+environment and torch's threads and runs :func:`autograder.worker_main.main`, hardening included.
 
 Isolation between students: a template serves **one child at a time** and is owned by one
 grading lane (one grader process). Children of a template share its uid and namespaces, so
@@ -86,13 +87,33 @@ def _close_all_but(keep: set[int]) -> None:
                 pass
 
 
-def _become_worker(request: dict, fds: list[int], ctl: socket.socket, lane: str) -> None:
-    """In the forked child: become exactly what a cold worker is at its start, then serve."""
+def _spare(inbox: socket.socket, ctl: socket.socket) -> dict | None:
+    """In a forked child before it has a student: do what does not depend on one, then wait for one."""
+    os.setsid()  # its own session and process group: a timeout kills it with everything it starts
+    ctl.detach()  # closed below with the rest; detached so its finaliser cannot close a reused number
+    _close_all_but({0, 1, 2, inbox.fileno()})
+    import random
+
+    import numpy
+
+    random.seed()  # a fresh interpreter seeds from the OS; forked children would all share one sequence
+    numpy.random.seed()
+    try:
+        data, fds, _, _ = socket.recv_fds(inbox, _MAX_MESSAGE, 8)
+    except OSError:
+        return None
+    inbox.close()
+    if not data or len(fds) != 5:
+        return None  # the template ended, or it is not a request
+    return {"request": json.loads(data), "fds": fds}
+
+
+def _become_worker(request: dict, fds: list[int], lane: str) -> None:
+    """In the child, once given its student: become exactly what a cold worker is at its start, then serve."""
     req_fd, rep_fd, out_fd, cred_fd, source_fd = fds
     from autograder.sandbox import Limits, apply_rlimits, worker_env
 
     limits = Limits(**request["limits"])
-    os.setsid()  # its own session and process group: a timeout kills it with everything it starts
     apply_rlimits(limits)  # the template's own limits are wider; a child can always lower its own
     _libc().prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)  # as a freshly exec'd worker (the template is not)
     os.dup2(out_fd, 1)
@@ -107,7 +128,6 @@ def _become_worker(request: dict, fds: list[int], ctl: socket.socket, lane: str)
     cred = socket.socket(fileno=cred_fd)
     cred.send(b"r")
     cred.close()
-    ctl.detach()  # closed below with the rest; detached so its finaliser cannot close a reused number
     _close_all_but({0, 1, 2, req_fd, rep_fd})
     env = worker_env(limits, workdir)
     env["PYTHONPATH"] = os.environ.get("PYTHONPATH", env["PYTHONPATH"])  # where the runtime is, in or out of bwrap
@@ -120,17 +140,28 @@ def _become_worker(request: dict, fds: list[int], ctl: socket.socket, lane: str)
     tempfile.tempdir = None
     sys.path[0] = workdir  # `python -m` puts the worker's directory first
     sys.argv = [sys.modules["autograder.worker_main"].__file__, str(req_fd), str(rep_fd)]
-    import random
-
-    import numpy
     import torch
 
-    random.seed()  # a fresh interpreter seeds from the OS; forked children would all share one sequence
-    numpy.random.seed()
     torch.set_num_threads(limits.threads)  # required after fork: the template never ran an op
     from autograder import worker_main
 
     worker_main.main([str(req_fd), str(rep_fd)])  # never returns: os._exit
+
+
+def _fork_spare(ctl: socket.socket, lane: str) -> dict:
+    """Fork the next worker ahead of its request, so the fork (tens of ms for a process this size) is not waited for."""
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            mine.close()
+            given = _spare(theirs, ctl)
+            if given is not None:
+                _become_worker(given["request"], given["fds"], lane)
+        finally:
+            os._exit(70)
+    theirs.close()
+    return {"pid": pid, "pidfd": os.pidfd_open(pid), "inbox": mine}
 
 
 # ---------------------------------------------------------------- the sweep between children
@@ -227,12 +258,24 @@ def sweep(mode: str, lane: str, pgid: int) -> bool:
 
 
 def serve(ctl: socket.socket, mode: str, lane: str) -> None:
-    """Fork one child per spawn request, one at a time; report each child's exit after the sweep."""
+    """Hand one spawn request at a time to a pre-forked child; report each child's exit after the sweep.
+
+    At most one child is alive: the spare is forked only once the previous child is gone and swept,
+    and it becomes the next child, so it never shares the lane with another student's worker.
+    """
     child: dict | None = None
+    spare: dict | None = None
     while True:
-        waiting = [ctl] + ([child["pidfd"]] if child else [])
-        ready, _, _ = select.select(waiting, [], [])
-        if child and child["pidfd"] in ready:
+        if child is None and spare is None:
+            spare = _fork_spare(ctl, lane)
+        watched = [c["pidfd"] for c in (child, spare) if c is not None]
+        ready, _, _ = select.select([ctl, *watched], [], [])
+        if spare is not None and spare["pidfd"] in ready:  # it should not die unasked; reap and replace it
+            os.waitpid(spare["pid"], 0)
+            os.close(spare["pidfd"])
+            spare["inbox"].close()
+            spare = None
+        if child is not None and child["pidfd"] in ready:
             _, status = os.waitpid(child["pid"], 0)
             os.close(child["pidfd"])
             clean = sweep(mode, lane, child["pid"])
@@ -255,16 +298,26 @@ def serve(ctl: socket.socket, mode: str, lane: str) -> None:
             reason = "busy with another child" if child is not None else "malformed request"
             _send(ctl, {"id": request.get("id"), "error": reason})
             continue
-        pid = os.fork()
-        if pid == 0:
-            try:
-                _become_worker(request, fds, ctl, lane)
-            finally:
-                os._exit(70)
-        for fd in fds:
-            os.close(fd)
-        child = {"pid": pid, "pidfd": os.pidfd_open(pid), "id": request["id"]}
-        _send(ctl, {"id": request["id"], "spawned": pid})
+        if spare is None:
+            spare = _fork_spare(ctl, lane)
+        try:
+            socket.send_fds(spare["inbox"], [data], fds)
+            handed = True
+        except OSError:  # the spare died just now: say so (the grader starts a cold worker) and fork another
+            os.kill(spare["pid"], signal.SIGKILL)
+            handed = False
+        finally:
+            for fd in fds:
+                os.close(fd)
+            spare["inbox"].close()
+        if not handed:
+            os.waitpid(spare["pid"], 0)
+            os.close(spare["pidfd"])
+            spare = None
+            _send(ctl, {"id": request.get("id"), "error": "the pre-forked worker was lost"})
+            continue
+        child, spare = {"pid": spare["pid"], "pidfd": spare["pidfd"], "id": request["id"]}, None
+        _send(ctl, {"id": request["id"], "spawned": child["pid"]})
 
 
 def main(argv: list[str]) -> None:

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -73,6 +74,15 @@ class Secrets:
                     index.setdefault(secret[:ANCHOR], []).append(secret)
             self.anchors[kind] = index
 
+    def contained(self, stripped: str, kind: str) -> Iterator[str]:
+        """The long secrets of one kind inside a line."""
+        if len(stripped) >= CONTAINED:
+            index = self.anchors[kind]
+            for i in range(len(stripped) - ANCHOR + 1):
+                for secret in index.get(stripped[i:i + ANCHOR], ()):
+                    if stripped.startswith(secret, i):
+                        yield secret
+
     def find(self, line: str, kinds: tuple[str, ...]) -> tuple[str, str, str] | None:
         """(kind, secret, origin) of the first secret in ``line``."""
         stripped = line.strip()
@@ -80,13 +90,14 @@ class Secrets:
             table = self.lines[kind]
             if stripped in table:
                 return kind, stripped, table[stripped]
-            if len(stripped) >= CONTAINED:
-                index = self.anchors[kind]
-                for i in range(len(stripped) - ANCHOR + 1):
-                    for secret in index.get(stripped[i:i + ANCHOR], ()):
-                        if stripped.startswith(secret, i):
-                            return kind, secret, table[secret]
+            for secret in self.contained(stripped, kind):
+                return kind, secret, table[secret]
         return None
+
+    def without_public(self, public: set[str]) -> Secrets:
+        """Drop secrets that public text holds whole (a public line may carry a hidden case's prefix)."""
+        seen = {kind: {s for line in public for s in self.contained(line, kind)} for kind in self.lines}
+        return Secrets({k: {s: o for s, o in v.items() if s not in seen[k]} for k, v in self.lines.items()})
 
 
 def _stripped_lines(text: str) -> set[str]:
@@ -131,7 +142,7 @@ def _cached_secrets(fingerprint: tuple) -> Secrets:
         for line in _stripped_lines(path.read_text()):
             if len(line) >= MIN_GRADER and line not in public and not TRIVIAL.match(line):
                 graders.setdefault(line, origin)
-    return Secrets({"solution": solutions, "hidden grader": graders})
+    return Secrets({"solution": solutions, "hidden grader": graders}).without_public(public)
 
 
 def secrets() -> Secrets:

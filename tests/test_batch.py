@@ -257,3 +257,23 @@ def test_cli_batch_regrade_keeps_history_and_json(tmp_path, capsys):
     assert "no submissions found" in " ".join(capsys.readouterr().out.split())
     assert cli.main(["grade", "hw1_storage", str(root), "--db", "nonsense://x"]) == exitcodes.USAGE
     assert "no database driver" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_gradebook_that_stops_answering_is_a_clear_message(tmp_path, capsys, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from autograder import cli, exitcodes
+    from autograder.gradebook.store import Gradebook
+
+    def gone(*args, **kwargs):
+        raise OperationalError("INSERT INTO submissions", {}, Exception("server closed the connection unexpectedly"))
+
+    (tmp_path / "class" / "ann").mkdir(parents=True)
+    (tmp_path / "class" / "ann" / "storage.py").write_bytes(kinds_of_work()["broken-syntax"])
+    monkeypatch.setattr(Gradebook, "record", gone)
+    monkeypatch.setattr(Gradebook, "finish_run", gone)
+    code = cli.main(["grade", "hw1_storage", str(tmp_path / "class"), "--db", str(tmp_path / "g.sqlite"), "-j", "1"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert code == exitcodes.GRADER_ERROR
+    assert "the gradebook stopped answering: server closed the connection unexpectedly" in said
+    assert "run the same command again" in said

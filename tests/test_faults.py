@@ -22,7 +22,7 @@ from autograder.assignment import load_assignment
 from autograder.results import render_report
 from autograder.runner import grade
 from autograder.sandbox import GiB, Limits
-from tests.worker_watch import read_header, stragglers, watched  # noqa: F401 - fixture
+from tests.worker_watch import describe, read_header, stragglers, watched  # noqa: F401 - fixture
 
 FAULTS_DIR = Path(__file__).parent / "faults"
 HW1 = load_assignment("hw1_storage")
@@ -72,4 +72,4 @@ def test_fault_costs_only_the_tests_it_touches(path, tmp_path, watched):  # noqa
     json.dumps(report.to_gradescope(), ensure_ascii=False).encode("utf-8")
     report.write_json(tmp_path / "results.json")
     render_report(report, Console(file=io.StringIO(), width=100))
-    assert stragglers(watched) == []
+    assert describe(stragglers(watched)) == []

@@ -7,7 +7,9 @@ import json
 import pytest
 import torch
 
+from autograder import exitcodes
 from autograder.assignment import load_assignment
+from autograder.cli import main
 from autograder.datasets import DATA_ROOT_ENV, load_digits_split
 from autograder.proxy import Session
 from autograder.runner import grade
@@ -111,14 +113,25 @@ def test_test_labels_never_reach_the_worker(monkeypatch):
     assert not any(t.dtype == torch.int64 and t.numel() == len(test_y) for t in shipped)
 
 
-def test_mnist_files_under_the_data_root_are_used(tmp_path, monkeypatch):
-    write_torchvision_files(tmp_path, n_train=300, n_test=60)
-    monkeypatch.setenv(DATA_ROOT_ENV, str(tmp_path))
-    report = grade(HW5, HW5.solution, select="test_fit_accuracy")
-    assert report.grader_errors == []
-    curve = report.extra["training_curve"]
+def test_grade_with_a_data_root_judges_on_its_mnist_files(tmp_path, monkeypatch):
+    """`tensorgrade grade --data-root DIR`: torchvision reads the IDX files there and the report says so."""
+    write_torchvision_files(tmp_path / "data", n_train=300, n_test=60)
+    monkeypatch.setenv(DATA_ROOT_ENV, "unset-after-this-test")  # the CLI sets it for its process; undo that here
+    out = tmp_path / "results.json"
+    code = main(["grade", "hw5_training", str(HW5.solution), "--data-root", str(tmp_path / "data"), "--quiet",
+                 "--json", str(out)])
+    assert code == 0
+    results = json.loads(out.read_text())
+    curve = results["extra_data"]["training_curve"]
     assert curve["dataset"] == "mnist" and curve["test_accuracy"] >= 0.95
-    assert report.score == report.max_score > 0, lost(report)
+    assert results["score"] == sum(t["max_score"] for t in results["tests"]) > 0
+
+
+def test_grade_refuses_a_data_root_that_is_not_a_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(DATA_ROOT_ENV, "unset-after-this-test")
+    code = main(["grade", "hw5_training", str(HW5.solution), "--data-root", str(tmp_path / "missing")])
+    assert code == exitcodes.USAGE
+    assert "is not a folder" in " ".join(capsys.readouterr().out.split())  # rich wraps long lines
 
 
 def test_public_checks_pass_on_the_reference_and_fail_on_the_stub():

@@ -114,6 +114,20 @@ def test_lambda_assignments_and_guarded_definitions_are_read():
     assert kinds(source, "g") == ["a while loop"]
 
 
+def test_code_hidden_from_the_reading_counts_anywhere_in_the_file():
+    source = """
+        exec("def _impl(a):\\n    return [x for x in a]")
+        def f(a):
+            return _impl(a)
+        def g(a):
+            return eval("a")
+    """
+    findings = [str(f) for f in find_loops(cells(source), "f")]
+    assert findings == ["exec(), which hides code from the loop check (sub.py line 2, outside any function)",
+                        "eval(), which hides code from the loop check (sub.py line 6, outside any function)"]
+    assert [(f.function, f.line) for f in find_loops(cells(source), "g")] == [("<module>", 2), ("g", 6)]
+
+
 def test_a_missing_function_is_a_clear_error():
     with pytest.raises(FunctionNotFound, match="def top_right_quadrant"):
         find_loops(cells("x = 1\n"), "top_right_quadrant")

@@ -20,7 +20,7 @@ from autograder.assignment import GRADERS_DIR, REPO_DIR, SOLUTIONS_DIR
 from autograder.proxy import Session, StudentCrash, StudentError
 from autograder.sandbox import Limits, confinement
 from autograder.submission import load_submission
-from tests.worker_watch import stragglers, watched  # noqa: F401 - fixture
+from tests.worker_watch import describe, stragglers, watched  # noqa: F401 - fixture
 
 NEEDS_BWRAP = pytest.mark.skipif(not confinement().bwrap, reason="bubblewrap cannot run here: "
                                  "`tensorgrade doctor` says why; the allow-list filesystem and namespaces are off")
@@ -384,7 +384,7 @@ def test_process_limit_stops_a_fork_loop(probe_file, watched):  # noqa: F811
     with Session(load_submission(probe_file, "probe"), Limits(call_timeout=60, processes=48)) as session:
         made, error = run(session, "forks", 200)
         assert error == "EAGAIN" and made < 48
-    assert stragglers(watched) == [], "the sleeping children die with their worker"
+    assert describe(stragglers(watched)) == [], "the sleeping children die with their worker"
 
 
 @pytest.mark.slow

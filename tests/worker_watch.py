@@ -56,6 +56,19 @@ def stragglers(workers: list[WorkerProcess]) -> list[int]:
     return sorted(left)
 
 
+def describe(pids: list[int]) -> list[str]:
+    """pid, uid and command line of each process (for assertion messages); gone ones are left out."""
+    out = []
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            uid = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("Uid"))
+        except (OSError, StopIteration):
+            continue
+        out.append(f"{pid} {uid.split()[1]} {cmdline.strip()}")
+    return out
+
+
 @pytest.fixture
 def watched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[WorkerProcess]]:
     """The workers started during the test, in order."""

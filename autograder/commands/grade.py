@@ -10,17 +10,6 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from autograder import exitcodes
 from autograder.assignment import load_assignment
@@ -111,8 +100,10 @@ def run(args: argparse.Namespace) -> int:
 
 def run_batch(args: argparse.Namespace) -> int:
     from rich.markup import escape
+    from sqlalchemy.exc import SQLAlchemyError
 
     from autograder.batch import grade_batch
+    from autograder.batch_view import BatchProgress, print_summary
     from autograder.discover import discover
     from autograder.executors import make_executor
     from autograder.gradebook import GradebookError, open_gradebook
@@ -149,9 +140,15 @@ def run_batch(args: argparse.Namespace) -> int:
         console.print(f"[red]executor {executor_name}:[/] {escape(str(exc))}")
         return exitcodes.USAGE
     command = shlex.join(["tensorgrade", "grade", *sys.argv[2:]]) if sys.argv[1:2] == ["grade"] else ""
-    with gradebook, BatchProgress(console, assignment.name, quiet=args.quiet) as progress:
-        summary = grade_batch(assignment, found, gradebook, executor, regrade=args.regrade, workers=workers,
-                              command=command, on_start=progress.start, on_progress=progress.advance)
+    try:
+        with gradebook, BatchProgress(console, assignment.name, quiet=args.quiet) as progress:
+            summary = grade_batch(assignment, found, gradebook, executor, regrade=args.regrade, workers=workers,
+                                  command=command, on_start=progress.start, on_progress=progress.advance)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        console.print(f"[red]the gradebook stopped answering:[/] {escape(reason)}. Results recorded so far are "
+                      "kept; run the same command again to grade the rest.")
+        return exitcodes.GRADER_ERROR
     print_summary(console, assignment, summary, gradebook.where, quiet=args.quiet)
     if args.json:
         from autograder.gradebook.export import submission_json
@@ -161,96 +158,3 @@ def run_batch(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return exitcodes.OK if summary.ok else exitcodes.GRADER_ERROR
 
-
-class RateColumn(ProgressColumn):
-    """Submissions per minute, from rich's own speed estimate."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed * 60:.1f}/min" if speed else "–/min", style="progress.data.speed")
-
-
-class BatchProgress:
-    """The progress bar of a batch: done/total, rate, elapsed, ETA, failures so far."""
-
-    def __init__(self, console: Console, title: str, quiet: bool = False) -> None:
-        self.console, self.title, self.quiet = console, title, quiet
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            TextColumn("[red]{task.fields[failed]} failed"), console=console, disable=quiet)
-        self.task = None
-        self.failed = 0
-
-    def __enter__(self) -> BatchProgress:
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(*exc)
-
-    def start(self, summary) -> None:  # noqa: ANN001 - a BatchSummary
-        if summary.resumed:
-            self.console.print(f"resuming regrade run #{summary.run_id}")
-        if summary.already_recorded:
-            self.console.print(f"{summary.already_recorded} of {summary.found} submissions are already in the "
-                               "gradebook (use --regrade to grade them again)")
-        if summary.to_grade:
-            self.task = self.progress.add_task(f"grading {self.title}", total=summary.to_grade, failed=0)
-
-    def advance(self, students: int, group, result) -> None:  # noqa: ANN001
-        if self.task is None:
-            return
-        if not result.ok or result.report.get("grader_errors"):
-            self.failed += students
-        self.progress.update(self.task, advance=students, failed=self.failed)
-
-
-def print_summary(console: Console, assignment, summary, where: str, quiet: bool = False) -> None:  # noqa: ANN001
-    """The end-of-run table: each submission recorded now, then totals and what to do next."""
-    from statistics import mean, median
-
-    from rich.markup import escape
-    from rich.table import Table
-
-    rows = sorted(summary.recorded, key=lambda r: r.student.key)
-    if rows and not quiet:
-        table = Table(title=f"{assignment.name}: graded in run #{summary.run_id}", title_justify="left")
-        for column, justify in (("student", "left"), ("score", "right"), ("late", "right"),
-                                ("final", "right"), ("time", "right"), ("note", "left")):
-            table.add_column(column, justify=justify, overflow="fold")
-        shown = rows[:40]
-        for row in shown:
-            late = f"{row.late_days} d, −{row.late_penalty:.0%}" if row.late_days else ""
-            note = row.problem or ("grader error" if row.grader_errors else "")
-            table.add_row(escape(row.student.key), f"{round(row.score, 2):g}/{row.max_score:g}", late,
-                          f"{round(row.final_score, 2):g}", f"{row.execution_time:.1f} s", escape(note[:80]))
-        console.print(table)
-        if len(rows) > len(shown):
-            console.print(f"… and {len(rows) - len(shown)} more (all of them: tensorgrade export {assignment.name})")
-    totals = Table(show_header=False, box=None, title="summary", title_justify="left")
-    totals.add_column(justify="right")
-    totals.add_column()
-    totals.add_row(str(summary.found), "submissions found")
-    totals.add_row(str(summary.already_recorded), "already in the gradebook (skipped)")
-    totals.add_row(str(len(rows)), "graded and recorded now" +
-                   (f" ({summary.identical} identical files graded once)" if summary.identical else ""))
-    if summary.recorded_elsewhere:
-        totals.add_row(str(summary.recorded_elsewhere), "recorded meanwhile by another grader")
-    if rows:
-        finals = [r.final_score for r in rows]
-        totals.add_row(f"{mean(finals):.2f}", f"mean score (median {median(finals):g}, out of {rows[0].max_score:g})")
-        late = sum(1 for r in rows if r.late_days)
-        if late:
-            totals.add_row(str(late), "late (penalty recorded apart from the raw score)")
-    if summary.failures:
-        totals.add_row(f"[red]{len(summary.failures)}[/]", "[red]could not be graded[/] (run the same command "
-                                                           "again to retry them)")
-    if summary.grader_errors:
-        totals.add_row(f"[magenta]{len(summary.grader_errors)}[/]", "[magenta]hit a grader error[/] (fix the "
-                                                                     "grader, then grade again with --regrade)")
-    console.print(totals)
-    for students, error in summary.failures:
-        console.print(f"[red]failed:[/] {escape(students)}: {escape(error)}")
-    console.print(f"gradebook: {escape(where)}, run #{summary.run_id}. Next: tensorgrade report {assignment.name} "
-                  f"--out feedback/  ·  tensorgrade export {assignment.name} --format canvas --out grades.csv")

@@ -4,6 +4,7 @@ SQLite by default (one file), any SQLAlchemy URL (PostgreSQL via psycopg 3) for 
 The schema is created and upgraded by Alembic migrations whenever a gradebook is opened.
 """
 
-from autograder.gradebook.store import DEFAULT_DB_URL, Gradebook, GradebookError, normalise_url, open_gradebook
+from autograder.gradebook.connect import DEFAULT_DB_URL, normalise_url, open_gradebook
+from autograder.gradebook.store import Gradebook, GradebookError
 
 __all__ = ["DEFAULT_DB_URL", "Gradebook", "GradebookError", "normalise_url", "open_gradebook"]

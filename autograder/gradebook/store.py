@@ -1,21 +1,18 @@
-"""Open a gradebook and read or write it; every graded submission is committed in one transaction."""
+"""Reading and writing a gradebook; every graded submission is committed in one transaction."""
 
 from __future__ import annotations
 
 import math
-import os
 import socket
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import selectinload, sessionmaker
 
-from autograder.gradebook import migrate
 from autograder.gradebook.models import (
     FIRST_ROUND,
     AssignmentRow,
@@ -31,78 +28,12 @@ if TYPE_CHECKING:
     from autograder.discover import FoundSubmission
     from autograder.late import LateResult
 
-DEFAULT_DB_URL = "sqlite:///grades/gradebook.sqlite"
-DB_ENV = "TENSORGRADE_DB"
-
-
-class GradebookError(RuntimeError):
-    """The gradebook cannot be opened or used; the message says what to do."""
-
-
-def normalise_url(url: str | os.PathLike | None) -> str:
-    """A SQLAlchemy URL from a URL or a plain file path; PostgreSQL URLs use psycopg 3."""
-    url = str(url or os.environ.get(DB_ENV) or DEFAULT_DB_URL)
-    if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser().resolve()}"
-    for plain in ("postgresql://", "postgres://"):
-        if url.startswith(plain):
-            return "postgresql+psycopg://" + url[len(plain):]
-    return url
-
-
 def describe_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # WAL: report pages can be read while a batch writes; a kill -9 loses at most the open transaction
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def open_gradebook(url: str | os.PathLike | None = None, create: bool = True) -> Gradebook:
-    """Open (creating and migrating as needed) the gradebook at ``url``; ``create=False``: only an existing one."""
-    url = normalise_url(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise GradebookError(f"{url!r} is not a database URL (e.g. sqlite:///grades/gradebook.sqlite or "
-                             "postgresql://user@host/dbname)") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database).expanduser()
-        if not create and not path.is_file():
-            raise GradebookError(f"no gradebook at {path}: grade first (`tensorgrade grade <hw> <folder>`) "
-                                 "or pass --db with the gradebook's URL or path")
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        engine = create_engine(parsed, pool_pre_ping=True)
-    except NoSuchModuleError as exc:
-        raise GradebookError(f"no database driver for {parsed.drivername!r}: use sqlite:///path/gradebook.sqlite "
-                             "or postgresql://user@host/dbname") from exc
-    except (ArgumentError, ImportError) as exc:
-        raise GradebookError(f"cannot use {describe_url(url)}: {exc}") from exc
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    try:
-        migrate.upgrade(engine)
-    except OperationalError as exc:
-        engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise GradebookError(f"cannot open the gradebook at {describe_url(url)}: {reason}") from exc
-    except Exception as exc:
-        engine.dispose()
-        if "Can't locate revision" in str(exc):
-            raise GradebookError(f"the gradebook at {describe_url(url)} was written by a newer tensorgrade "
-                                 "(its schema is newer than this one knows): upgrade tensorgrade") from exc
-        raise
-    return Gradebook(engine, url)
 
 
 def clean_text(text: Any) -> str:
@@ -121,6 +52,10 @@ def plain_json(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     return clean_text(value)
+
+
+class GradebookError(RuntimeError):
+    """The gradebook cannot be opened or used; the message says what to do."""
 
 
 class Gradebook:

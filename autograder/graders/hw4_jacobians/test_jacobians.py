@@ -21,7 +21,7 @@ from autograder.checks import (
     expect_type,
     expect_unchanged,
 )
-from autograder.proxy import StudentError
+from autograder.proxy import StudentError, StudentFault
 
 # the temperature data of "Deep Learning with PyTorch", chapter 5 (Celsius, and an unknown unit)
 T_C = [0.5, 14.0, 15.0, 28.0, 11.0, 8.0, 3.0, -4.0, 6.0, 13.0, 21.0]
@@ -92,9 +92,17 @@ def true_jacobian(kind: str, A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.autograd.functional.jacobian(make_f(kind, A), x)
 
 
+def expect_tuple(value: object, length: int, what: str) -> tuple:
+    expect_type(value, tuple, what)
+    if len(value) != length:
+        raise Mistake(f"{what} returned {len(value)} values, expected {length}")
+    return value
+
+
 def forbid_autograd(student, name: str, *args) -> None:
     used = student.trusted(autograd_calls, student.session.submission.module, name, *args)
     if used:
+        used = [str(u) for u in used] if type(used) is list else [str(used)]
         named = [u for u in used if not u.startswith("_")] or used  # `__get__` (reading .grad) says little
         raise Mistake(f"{name} used autograd (tensors that require grad went through {', '.join(named[:3])}); "
                       "this exercise asks for the gradient by the formula you derive, without autograd")
@@ -212,6 +220,8 @@ def test_numerical_jacobian_leaves_x(student, credit):
         A, x = matrix(m if kind != "mixed" else 1, n, seed=13 * m + n), point(n, seed=3 * n + m, dtype=dtype)
         with credit.case(f"x of {n} {str(dtype).removeprefix('torch.')} values"):
             call = student.call("numerical_jacobian", student.trusted(make_f, kind, A), x, 1e-6)
+            # only an answer of the right form earns this point: a function that does nothing leaves x alone too
+            expect_tensor_meta(call.result, torch.empty(m, n, dtype=torch.float64), "numerical_jacobian(f, x)")
             expect_unchanged(call.args[1], x, "x")
 
 
@@ -299,7 +309,13 @@ def test_linear_backward(student, credit):
     with credit.case("torch.autograd.gradcheck with your backward"):
         inputs = tuple(t.clone().requires_grad_(True) for t in (matrix(2, 3, seed=90), matrix(4, 3, seed=91),
                                                                  point(4, seed=92)))
-        if not torch.autograd.gradcheck(student_linear(student), inputs, raise_exception=False):
+        try:
+            agrees = torch.autograd.gradcheck(student_linear(student), inputs, raise_exception=False)
+        except (StudentFault, Mistake):
+            raise
+        except Exception as exc:  # noqa: BLE001 - autograd refuses gradients of the wrong shape or type
+            raise Mistake(f"gradcheck could not use your linear_backward: {str(exc)[:300]}") from None
+        if not agrees:
             raise Mistake("torch.autograd.gradcheck disagrees with your linear_backward: the numerical "
                           "derivatives of x @ W.T + b do not match the gradients you return")
 
@@ -356,6 +372,9 @@ def test_fit_linear(student, credit):
     with credit.case("called twice with the same data"):
         u, c = 0.1 * t_u, t_c
         first, second = student.fit_linear(u, c, 100, 1e-2), student.fit_linear(u, c, 100, 1e-2)
+        for result in (first, second):
+            if type(result) is not tuple or len(result) != 2 or any(type(v) is not float for v in result):
+                raise Mistake("fit_linear should return (w, b) as two Python floats (use .item())")
         if first != second:
             raise Mistake(f"fit_linear gave {first} the first time and {second} the second: every call must "
                           "start again from w=1, b=0 with fresh gradients (no parameters kept between calls)")
@@ -369,19 +388,27 @@ def test_no_autograd_where_forbidden(student, credit):
     """the by-hand functions do not use autograd"""
     A, x = matrix(3, 5, seed=1), point(5, seed=2)
     f = student.trusted(make_f, "tanh", A)
+    x4, dx = point(4, seed=3), matrix(2, 5, seed=5)
+    # each function with its arguments and the shapes of a result of the right form
     cases = {
-        "grad_half_sq_norm": (A, x),
-        "jacobian_of_linear": (A, x),
-        "numerical_jacobian": (f, x, 1e-6),
-        "backprop_example": (point(4, seed=3), point(4, seed=4)),
-        "linear_backward": (matrix(2, 5, seed=5), A, point(3, seed=6), matrix(2, 3, seed=7)),
+        "grad_half_sq_norm": ((A, x), [(5,)]),
+        "jacobian_of_linear": ((A, x), [(3, 5)]),
+        "numerical_jacobian": ((f, x, 1e-6), [(3, 5)]),
+        "backprop_example": ((x4, point(4, seed=4)), [(4,)] * 3),
+        "linear_backward": ((dx, A, point(3, seed=6), matrix(2, 3, seed=7)), [(2, 5), (3, 5), (3,)]),
     }
-    for name, args in cases.items():
+    for name, (args, shapes) in cases.items():
         with credit.case(name):
             try:
-                getattr(student, name)(*args)
+                result = getattr(student, name)(*args)
             except StudentError as exc:
                 raise Mistake(f"{name} does not run yet, so it cannot be checked: {exc}") from None
+            # only a result of the right form earns this point: a function that does nothing uses no autograd either
+            results = result if len(shapes) > 1 and type(result) is tuple else (result,)
+            if len(results) != len(shapes) or any(type(r) is not torch.Tensor or tuple(r.shape) != s
+                                                  for r, s in zip(results, shapes)):
+                raise Mistake(f"{name} does not return {'tensors' if len(shapes) > 1 else 'a tensor'} of the right "
+                              "shape yet, so its use of autograd cannot be checked")
             forbid_autograd(student, name, *args)
 
 
@@ -393,15 +420,13 @@ def test_device_agnostic(student, credit, device):
         expect_tensor(student.grad_half_sq_norm(A, x), A.T @ (A @ x), "grad_half_sq_norm(A, x)", rtol=1e-10)
     with credit.case("backprop_example"):
         u, v = point(4, seed=10).to(device), point(4, seed=11).to(device)
-        result = student.backprop_example(u, v)
-        expect_type(result, tuple, "backprop_example(x, y)")
+        result = expect_tuple(student.backprop_example(u, v), 3, "backprop_example(x, y)")
         for value, truth, what in zip(result, true_backprop(u, v), ("f", "df_dx", "df_dy")):
             expect_tensor(value, truth, what, rtol=1e-10)
     with credit.case("linear_backward"):
         args = [matrix(2, 5, seed=12), matrix(3, 5, seed=13), point(3, seed=14), matrix(2, 3, seed=15)]
         args = [t.to(device) for t in args]
-        result = student.linear_backward(*args)
-        expect_type(result, tuple, "linear_backward(...)")
+        result = expect_tuple(student.linear_backward(*args), 3, "linear_backward(...)")
         for value, truth, what in zip(result, true_linear_backward(*args), ("dx", "dW", "db")):
             expect_tensor(value, truth, what, rtol=1e-10)
 
@@ -416,7 +441,6 @@ def test_meta_device(student, credit):
         expect_matrix(student.jacobian_of_linear(A, x), A, "jacobian_of_linear(A, x) on meta tensors")
     with credit.case("linear_backward on meta"):
         args = (torch.empty(2, 5, device="meta"), A, torch.empty(3, device="meta"), torch.empty(2, 3, device="meta"))
-        result = student.linear_backward(*args)
-        expect_type(result, tuple, "linear_backward(...)")
+        result = expect_tuple(student.linear_backward(*args), 3, "linear_backward(...)")
         for value, like, what in zip(result, args[:3], ("dx", "dW", "db")):
             expect_tensor_meta(value, like, f"{what} on meta tensors")

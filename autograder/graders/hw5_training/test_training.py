@@ -47,6 +47,13 @@ def student_said(exc: StudentError, what: str) -> Mistake:
     return Mistake(describe_error(exc.error, what))
 
 
+def expect_object(value: object, what: str, kind: str) -> RemoteObject:
+    """A student object that lives in the worker (a dataset, a model), not plain data."""
+    if not isinstance(value, RemoteObject):
+        raise Mistake(f"{what} should give a {kind}, but it gave {type(value).__name__} {str(value)[:60]}")
+    return value
+
+
 def trusted(student, what: str, fn, *args, **kwargs):
     try:
         return student.trusted(fn, *args, **kwargs)
@@ -204,7 +211,7 @@ def test_dataset(student, credit):
     for label, args in (("numpy images and labels", (images.double().numpy(), labels.numpy())),
                         ("tensor images and labels", (images, labels))):
         with credit.case(label):
-            dataset = student.DigitsDataset(*args)
+            dataset = expect_object(student.DigitsDataset(*args), "DigitsDataset(images, labels)", "Dataset")
             if len(dataset) != 12:
                 raise Mistake(f"len(dataset) is {len(dataset)} for 12 images")
             for i in (0, 5, 11):
@@ -225,8 +232,12 @@ def test_dataset(student, credit):
                     raise Mistake(f"the label of dataset[{i}] is {target}, expected {int(labels[i])}")
     with credit.case("with a transform"):
         transform = student.trusted(scale_transform, 1 / 16)
-        dataset = student.DigitsDataset(images.numpy(), labels.numpy(), transform)
-        image, _ = dataset.call_method("__getitem__", 3)
+        dataset = expect_object(student.DigitsDataset(images.numpy(), labels.numpy(), transform),
+                                "DigitsDataset(images, labels, transform)", "Dataset")
+        item = dataset.call_method("__getitem__", 3)
+        if type(item) is not tuple or len(item) != 2:
+            raise Mistake("dataset[3] should be a pair (image, label)")
+        image = item[0]
         expect_tensor(image, images[3].float() / 16, "the transformed image of dataset[3]")
         seen = transform.seen
         if seen and seen[-1] != ["Tensor", "torch.float32"]:
@@ -321,7 +332,8 @@ def test_mlp(student, credit):
 def test_mlp_meta(student, credit):
     """MLP runs on the meta device (no hard-coded device)"""
     with credit.case("MLP(64, 32, 10) moved to meta"):
-        model = student.MLP(64, 32, 10).call_method("to", "meta")
+        model = expect_object(student.MLP(64, 32, 10), "MLP(64, 32, 10)", "module").call_method("to", "meta")
+        model = expect_object(model, "MLP(64, 32, 10).to('meta')", "module")
         for batch in (1, 5):
             expect_tensor_meta(model(torch.empty(batch, 8, 8, device="meta")),
                                torch.empty(batch, 10, device="meta"), f"the output for a meta batch of {batch}")
@@ -431,8 +443,10 @@ def test_train_epoch_device(student, credit):
             raise Mistake(f"train_epoch failed with the model on device 'meta': {exc}. Move every batch with "
                           ".to(device), never to a fixed device such as 'cpu' or 'cuda'") from None
         seen = setup["optimizer"].seen
-        if not seen or any(s != ["meta", "meta"] for s in seen):
-            raise Mistake(f"the loss received outputs and labels on {seen[0] if seen else 'no device'}; move both "
+        if not seen:
+            raise Mistake("train_epoch never called loss_fn")
+        if any(s != ["meta", "meta"] for s in seen):
+            raise Mistake(f"the loss received outputs and labels on {seen[0]} with the model on 'meta'; move both "
                           "inputs and labels to `device`")
 
 
@@ -504,13 +518,15 @@ def test_fit_keeps_best_weights(student, credit):
         sets = subset_sets(student, 300, 100)
         run = trusted(student, "fit", fit_with_schedule, student.session.submission.module, sets["train"],
                       sets["val"], "cpu", list(SCHEDULE))
-        snapshots, returned = run["snapshots"], run["returned"]
+        snapshots, returned = run["snapshots"], run["returned"]  # made by the grader's own helper
         if len(snapshots) != len(SCHEDULE):
             raise Mistake(f"fit called train_epoch {len(snapshots)} times for epochs={len(SCHEDULE)}: call your "
                           "train_epoch once per epoch and evaluate on the validation set after it")
 
         def same(a: dict, b: dict) -> bool:
-            return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+            return (type(a) is dict and type(b) is dict and a.keys() == b.keys()
+                    and all(type(a[k]) is torch.Tensor and type(b[k]) is torch.Tensor and a[k].shape == b[k].shape
+                            and torch.equal(a[k], b[k]) for k in a))
 
         best = SCHEDULE.index(max(SCHEDULE))
         if same(returned, snapshots[best]):
@@ -541,7 +557,7 @@ def test_fit_history(student, credit):
     """fit records model.history: train_loss and val_accuracy per epoch"""
     with credit.case("fit(..., epochs=2) on 300 samples"):
         sets = subset_sets(student, 300, 100)
-        model = student.fit(sets["train"], sets["val"], "cpu", epochs=2, seed=0)
+        model = expect_object(student.fit(sets["train"], sets["val"], "cpu", epochs=2, seed=0), "fit", "model")
         try:
             history = model.history
         except StudentError:

@@ -56,10 +56,12 @@ def apply_late_penalty(results: dict, assignment: object, root: Path) -> str:
 
 
 def grade(assignment_name: str, root: Path) -> dict:
+    import autograder
     from autograder.assignment import load_assignment
     from autograder.results import render_report
     from autograder.runner import grade as run_graders
 
+    print(f"tensorgrade engine: {Path(autograder.__file__).resolve().parent.parent}")
     assignment = load_assignment(assignment_name)
     path, note = find_submission(root / "submission", assignment.module)
     if path is None:
