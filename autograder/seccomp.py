@@ -1,11 +1,13 @@
-"""Block network sockets in the worker with a seccomp filter (no libseccomp needed).
+"""Block network sockets and new user namespaces in the worker with a seccomp filter (no libseccomp needed).
 
 The network namespace of the sandbox already leaves a worker with nothing but a loopback
 device; this filter is the second wall, and the only one where namespaces are unavailable.
 It lets ``socket()`` create only AF_UNIX sockets (Python's multiprocessing and torch's
-DataLoader use them), refuses io_uring (whose IORING_OP_SOCKET would bypass the check) and
-refuses every system call made through another ABI (``int 0x80``, x32), which a filter
-that looks up numbers for one ABI cannot judge. Once installed it cannot be removed.
+DataLoader use them), refuses io_uring (whose IORING_OP_SOCKET would bypass the check),
+refuses ``clone``/``unshare`` with CLONE_NEWUSER (user namespaces are kernel attack surface a
+worker never needs) and every system call made through another ABI (``int 0x80``, x32),
+which a filter that looks up numbers for one ABI cannot judge. Once installed it cannot be
+removed, and the worker's children inherit it.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ import errno
 import platform
 import struct
 
-# linux/audit.h, linux/seccomp.h, linux/filter.h, linux/prctl.h
+# linux/audit.h, asm/unistd.h, linux/seccomp.h, linux/filter.h, linux/prctl.h, linux/sched.h
 _ARCHES = {
-    # machine: (AUDIT_ARCH_*, __NR_socket, __NR_io_uring_setup, first number of a foreign ABI or None)
-    "x86_64": (0xC000003E, 41, 425, 0x40000000),
-    "aarch64": (0xC00000B7, 198, 425, None),
+    # machine: AUDIT_ARCH_*, first number of a foreign ABI (x32) or None, and the system calls filtered
+    "x86_64": (0xC000003E, 0x40000000, {"socket": 41, "clone": 56, "unshare": 272, "io_uring_setup": 425,
+                                        "clone3": 435}),
+    "aarch64": (0xC00000B7, None, {"socket": 198, "clone": 220, "unshare": 97, "io_uring_setup": 425,
+                                   "clone3": 435}),
 }
 _AF_UNIX = 1
+_CLONE_NEWUSER = 0x10000000
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
@@ -30,6 +35,7 @@ _RET_ERRNO = 0x00050000
 _LD_W_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
 _JEQ_K = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
 _JGE_K = 0x35  # BPF_JMP | BPF_JGE | BPF_K
+_JSET_K = 0x45  # BPF_JMP | BPF_JSET | BPF_K
 _RET_K = 0x06  # BPF_RET | BPF_K
 _OFF_NR, _OFF_ARCH, _OFF_ARG0 = 0, 4, 16  # struct seccomp_data (arg0's low word on little-endian)
 
@@ -39,20 +45,46 @@ def supported() -> bool:
     return platform.machine() in _ARCHES
 
 
+def _assemble(program: list[tuple]) -> list[tuple[int, int, int, int]]:
+    """Resolve ("label",) markers and jump targets given as label names into BPF's relative offsets."""
+    labels, index = {}, 0
+    for item in program:
+        if len(item) == 1:
+            labels[item[0]] = index
+        else:
+            index += 1
+    out: list[tuple[int, int, int, int]] = []
+    for item in program:
+        if len(item) == 1:
+            continue
+        code, jt, jf, k = item
+        here = len(out)
+        jt = labels[jt] - here - 1 if isinstance(jt, str) else jt
+        jf = labels[jf] - here - 1 if isinstance(jf, str) else jf
+        out.append((code, jt, jf, k))
+    return out
+
+
 def _program() -> list[tuple[int, int, int, int]]:
-    arch, nr_socket, nr_uring, foreign = _ARCHES[platform.machine()]
-    deny = _RET_ERRNO | errno.EPERM
-    # each instruction: (code, jump if true, jump if false, k); jumps count instructions skipped
-    prog = [(_LD_W_ABS, 0, 0, _OFF_ARCH), (_JEQ_K, 1, 0, arch), (_RET_K, 0, 0, deny), (_LD_W_ABS, 0, 0, _OFF_NR)]
+    arch, foreign, nr = _ARCHES[platform.machine()]
+    deny, no_clone3 = _RET_ERRNO | errno.EPERM, _RET_ERRNO | errno.ENOSYS
+    program: list[tuple] = [(_LD_W_ABS, 0, 0, _OFF_ARCH), (_JEQ_K, 0, "deny", arch), (_LD_W_ABS, 0, 0, _OFF_NR)]
     if foreign is not None:
-        prog += [(_JGE_K, 0, 1, foreign), (_RET_K, 0, 0, deny)]
-    prog += [
-        (_JEQ_K, 0, 1, nr_uring), (_RET_K, 0, 0, deny),
-        (_JEQ_K, 1, 0, nr_socket), (_RET_K, 0, 0, _RET_ALLOW),
-        (_LD_W_ABS, 0, 0, _OFF_ARG0), (_JEQ_K, 0, 1, _AF_UNIX), (_RET_K, 0, 0, _RET_ALLOW),
-        (_RET_K, 0, 0, deny),
+        program += [(_JGE_K, "deny", 0, foreign)]
+    program += [
+        (_JEQ_K, "deny", 0, nr["io_uring_setup"]),  # IORING_OP_SOCKET would bypass the socket() check
+        # clone3 passes its flags in memory a filter cannot read: ENOSYS makes glibc fall back to clone
+        (_JEQ_K, "enosys", 0, nr["clone3"]),
+        (_JEQ_K, "flags", 0, nr["unshare"]),
+        (_JEQ_K, "flags", 0, nr["clone"]),
+        (_JEQ_K, "socket", 0, nr["socket"]),
+        (_RET_K, 0, 0, _RET_ALLOW),
+        ("flags",), (_LD_W_ABS, 0, 0, _OFF_ARG0), (_JSET_K, "deny", 0, _CLONE_NEWUSER), (_RET_K, 0, 0, _RET_ALLOW),
+        ("socket",), (_LD_W_ABS, 0, 0, _OFF_ARG0), (_JEQ_K, 0, "deny", _AF_UNIX), (_RET_K, 0, 0, _RET_ALLOW),
+        ("enosys",), (_RET_K, 0, 0, no_clone3),
+        ("deny",), (_RET_K, 0, 0, deny),
     ]
-    return prog
+    return _assemble(program)
 
 
 def block_network() -> bool:

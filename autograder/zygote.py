@@ -23,6 +23,7 @@ costs the lane a new template and no other student anything.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import json
 import os
 import select
@@ -33,10 +34,12 @@ import sys
 import time
 
 MODES = ("ns", "uid", "group")  # what a sweep may kill: the PID namespace, the lane's uid, the child's group
-PRELOAD = ("torch", "numpy", "autograder.wire", "autograder.worker_main", "autograder.seccomp", "autograder.sandbox",
-           # imported lazily by torch on first use of meta tensors, optimizers, torch.func: 1-2 s each time
-           "torch._dynamo", "torch._refs", "torch._decomp", "torch.func", "numpy.random")
+COLD_IMPORTS = ("torch", "numpy", "autograder.wire", "autograder.worker_main", "autograder.seccomp")  # as a cold worker
+# more than a cold worker loads: what torch imports lazily on first use of meta tensors, optimizers,
+# torch.func (1-2 s each time), and what a child needs to set itself up
+EXTRA_IMPORTS = ("autograder.sandbox", "torch._dynamo", "torch._refs", "torch._decomp", "torch.func", "numpy.random")
 OPTIONAL = ("torchvision",)
+EXTRA_ADDRESS_SPACE = [0]  # bytes of address space the extra imports take: added to a child's RLIMIT_AS
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
 _IPC_RMID = 0
 _MAX_MESSAGE = 64 * 1024
@@ -53,20 +56,31 @@ def _send(ctl: socket.socket, message: dict) -> None:
         pass  # the grader is gone; the loop sees EOF next
 
 
+def _address_space() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def preload() -> list[str]:
     """Import the runtime (never run anything); returns the modules that were loaded."""
     import importlib
 
-    loaded = []
-    for name in PRELOAD:
+    for name in COLD_IMPORTS:
         importlib.import_module(name)
-        loaded.append(name)
-    for name in OPTIONAL:
+    cold = _address_space()
+    loaded = list(COLD_IMPORTS)
+    for name in EXTRA_IMPORTS + OPTIONAL:
         try:
             importlib.import_module(name)
             loaded.append(name)
         except ImportError:
-            pass
+            if name not in OPTIONAL:
+                raise
+    # a child's memory budget is a cold worker's: what we loaded beyond one does not count against it
+    EXTRA_ADDRESS_SPACE[0] = max(0, _address_space() - cold)
     return loaded
 
 
@@ -114,7 +128,10 @@ def _become_worker(request: dict, fds: list[int], lane: str) -> None:
     from autograder.sandbox import Limits, apply_rlimits, worker_env
 
     limits = Limits(**request["limits"])
-    apply_rlimits(limits)  # the template's own limits are wider; a child can always lower its own
+    rlimits = limits
+    if limits.memory_bytes:
+        rlimits = dataclasses.replace(limits, memory_bytes=limits.memory_bytes + EXTRA_ADDRESS_SPACE[0])
+    apply_rlimits(rlimits)  # the template's own limits are wider; a child can always lower its own
     _libc().prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)  # as a freshly exec'd worker (the template is not)
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
@@ -336,8 +353,8 @@ def main(argv: list[str]) -> None:
         import torch
 
         # never torch.cuda.is_available() or any op here: is_initialized() only reads a flag
-        _send(ctl, {"ready": True, "pid": os.getpid(), "preloaded": loaded,
-                    "cuda_initialized": bool(torch.cuda.is_initialized())})
+        _send(ctl, {"ready": True, "pid": os.getpid(), "preloaded": loaded, "extra_address_space":
+                    EXTRA_ADDRESS_SPACE[0], "cuda_initialized": bool(torch.cuda.is_initialized())})
     except BaseException as exc:  # noqa: BLE001 - reported to the grader, which falls back to cold workers
         _send(ctl, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         os._exit(1)

@@ -11,6 +11,7 @@ import torch
 from autograder.assignment import load_assignment
 from autograder.checks import matches
 from autograder.graders.hw3_broadcasting import cases as hw3_cases
+from autograder.graders.hw3_broadcasting import specs as hw3_specs
 from autograder.runner import grade
 from tests.conftest import lost
 
@@ -123,11 +124,11 @@ def test_loop_specs_agree_with_the_reference_on_every_case(name):
     for label, args in hw3_cases.cases(name):
         if name == "broadcast_shape_incompatible":
             with pytest.raises(ValueError):
-                hw3_cases.SPECS[function](*args)
+                hw3_specs.SPECS[function](*args)
             with pytest.raises(ValueError):
                 reference(*args)
             continue
-        expected = hw3_cases.SPECS[function](*args)
+        expected = hw3_specs.SPECS[function](*args)
         actual = reference(*args)
         assert matches(actual, expected) or (type(actual) is torch.Tensor and actual.shape == expected.shape
                                              and torch.allclose(actual, expected, rtol=1e-5, atol=1e-5)), label

@@ -51,6 +51,9 @@ def gradebook_path(tmp_path_factory):
         record(gradebook, found("dave", HW1.stub.read_bytes() if HW1.stub.is_file() else b"pass\n"),
                report(("same_storage compares storages", 1.0, 3.0, "failed"), extra={"training_curve": CURVE},
                       seconds=42.0), assignment=HW1)
+        record(gradebook, found("fay", reference), report(VISIBLE), assignment=HW1)  # alice's file, byte for byte
+        record(gradebook, found("gil", HW1.stub.read_bytes() if HW1.stub.is_file() else b"pass\n"),
+               report(("same_storage compares storages", 0.0, 3.0, "failed")), assignment=HW1)
         record(gradebook, found("erin", b"def broken(:\n"),
                report(("same_storage compares storages", 0.0, 3.0, "failed"),
                       problem="storage.py has a syntax error on line 1"), assignment=HW1)
@@ -90,7 +93,8 @@ def test_hidden_feedback_waits_for_the_due_date(site_before, gradebook_path, tmp
     assert "SECRET-DETAIL" in after and "PUBLISHED-DETAIL" not in after
     assert "PUBLISHED-DETAIL" in page(tmp_path / "published", "alice")
     # each student page holds that student only
-    assert "bob" not in before.lower() and set(result.student_pages) == {"alice", "bob", "carol", "dave", "erin"}
+    assert "bob" not in before.lower()
+    assert set(result.student_pages) == {"alice", "bob", "carol", "dave", "erin", "fay", "gil"}
 
 
 def test_student_output_is_escaped(site_before):
@@ -131,16 +135,23 @@ def test_class_page_contents(site_before):
     for figure in ("histogram", "pass-rates", "lateness"):
         assert re.search(rf'<figure id="{figure}"><img src="data:image/png;base64,[A-Za-z0-9+/=]{{500,}}"', html)
     # the copied pair is a hint on the class page; the others are not paired
-    rows = re.findall(r'<tr><td><a href="students/(\w+)\.html">\w+</a></td>\n<td><a href="students/(\w+)\.html">',
-                      html)
-    assert rows == [("alice", "bob")] and result.similar_pairs == 1
+    similar = html[html.index('id="similarity"'):]
+    rows = re.findall(r'<tr><td><a href="students/(\w+)\.html">\w+</a>( \(\+1 identical\))?</td>\n'
+                      r'<td><a href="students/(\w+)\.html">', similar)
+    assert rows == [("alice", " (+1 identical)", "bob")] and result.similar_pairs == 1
+    # identical files are one finding each; the untouched stub is named as such, not as copying
+    identical = html[html.index('id="identical"'):html.index('id="similarity"')]
+    groups = [re.findall(r'students/(\w+)\.html', row) for row in identical.split("<tr>")[2:]]
+    assert groups == [["alice", "fay"], ["dave", "gil"]]
+    assert identical.count("the starter code, unchanged") == 1
+    assert identical.index("the starter code") > identical.index("students/gil")
     assert "never a verdict" in html
     late = html[html.index('id="late"'):html.index("Slowest")]
     assert "carol" in late and "bob" not in late
     slowest = html[html.index('id="slowest"'):]
     assert slowest.index("dave") < slowest.index("alice")  # 42 s first
     rates = html[html.index('id="test-rates"'):html.index("Late submissions")]
-    # lowest pass rate first: 0/1, then 2/5, then 1/2
+    # lowest pass rate first: 0/1, then 3/7, then 1/2
     order = [rates.index(name) for name in ("published-only check", "same_storage compares", "hidden edge cases")]
     assert order == sorted(order)
 

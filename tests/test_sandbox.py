@@ -243,7 +243,6 @@ def test_seccomp_filter_is_installed_even_without_bwrap(probe):
     assert run(probe, "identity")["seccomp"] == "2"
 
 
-@NEEDS_BWRAP
 def test_no_nested_user_namespaces(probe):
     result, error = run(probe, "nested_userns")
     assert result == -1 and error != 0
@@ -472,3 +471,33 @@ def test_memory_limit_can_be_lifted_for_cuda(probe_file):
     """The GPU path: RLIMIT_AS breaks CUDA's address-space reservations, so GPU graders use memory_bytes=None."""
     with Session(load_submission(probe_file, "probe"), Limits(call_timeout=30, memory_bytes=None)) as session:
         assert run(session, "limits")["current"]["RLIMIT_AS"][0] == -1
+
+
+# ---------------------------------------------------------------- tensorgrade doctor
+
+
+def test_doctor_reports_every_defence(capsys):
+    import json
+
+    from autograder.cli import main
+
+    code = main(["doctor", "--json"])
+    lines = {d["defence"]: d for d in json.loads(capsys.readouterr().out)}
+    assert lines["GPU memory limit"]["active"] is None, "what is not enforced is said, not hidden"
+    assert lines["no network: seccomp socket filter"]["active"] is True
+    assert lines["environment scrubbed"]["active"] is True
+    everything = confinement().bwrap and confinement().separate_uid
+    assert code == (0 if everything else 1)
+    assert lines["allow-list filesystem (bubblewrap)"]["active"] is confinement().bwrap
+
+
+def test_doctor_flags_what_the_probe_could_do():
+    from autograder.commands.doctor import findings
+
+    seen = {"seccomp": False, "socket": "ok", "interfaces": ["eth0", "lo"], "hidden": {"/x": "ok"},
+            "write_outside": "ok", "limits": {"RLIMIT_CPU": [1, 1], "RLIMIT_NPROC": [9, 9]}, "raise_limit": "ok",
+            "environment": ["TENSORGRADE_DOCTOR_CANARY"], "pids": 300, "nested_userns": True}
+    lines = {d.name: d.active for d in findings(seen, False, None, Limits())}
+    assert not any(lines[name] for name in ("allow-list filesystem (bubblewrap)", "no network: network namespace",
+                                            "no network: seccomp socket filter", "environment scrubbed",
+                                            "no user namespaces inside", "CPU, memory, file-size and core limits"))

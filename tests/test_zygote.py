@@ -28,7 +28,8 @@ def facts() -> dict:
     except OSError as exc:
         network = type(exc).__name__
     limits = {name: resource.getrlimit(getattr(resource, name)) for name in
-              ("RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NPROC", "RLIMIT_CORE", "RLIMIT_AS")}
+              ("RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NPROC", "RLIMIT_CORE")}
+    used = int(status["VmSize"].split()[0]) * 1024
     import torch
 
     def fd_kind(fd: str) -> str | None:
@@ -45,6 +46,7 @@ def facts() -> dict:
         "files_here": sorted(os.listdir(".")), "root": sorted(os.listdir("/")),
         "repo_visible": os.path.exists(sys.argv[0].rsplit("/autograder", 1)[0] + "/solutions"),
         "limits": {k: list(v) for k, v in limits.items()},
+        "headroom_mib": (resource.getrlimit(resource.RLIMIT_AS)[0] - used) // 2**20,
         "fds": sorted(kind for kind in map(fd_kind, os.listdir("/proc/self/fd")) if kind),
         "seccomp": status["Seccomp"].strip(), "no_new_privs": status["NoNewPrivs"].strip(),
         "caps": [status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")],
@@ -145,6 +147,8 @@ def test_warm_worker_is_confined_exactly_like_a_cold_one(submission):
         assert warm_session.trusted(leads_own_session)  # (a cold worker's group is led by bwrap, outside)
         host_pid = warm_session.process.pid
         assert Path(f"/proc/{host_pid}").exists()  # the pid the grader holds is the host's view of the child
+    # the memory a student may still allocate is a cold worker's (the template's extra imports don't count)
+    assert abs(hot.pop("headroom_mib") - cold.pop("headroom_mib")) < 64
     assert hot == cold
     assert hot["files_here"] == ["storage.py"] and all(hot["home_is_cwd"]) and hot["path0_is_cwd"]
     assert hot["network"] != "socket allowed" and not hot["cuda_initialized"] and hot["stdin"] == ""

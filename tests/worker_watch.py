@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,22 @@ from autograder.sandbox import WorkerProcess, user_processes
 SENTINEL = "tensorgrade-hostile"  # hostile submissions name every process they start with this
 
 
-def _session_processes(sid: int) -> list[int]:
+def _status(pid: int | str) -> dict[str, str]:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def host_uid(pid: int) -> int | None:
+    """The real uid of a live process, as the host sees it."""
+    uids = _status(pid).get("Uid", "").split()
+    return int(uids[0]) if uids else None
+
+
+def _session_processes(sid: int, uid: int | None) -> list[int]:
+    """Live processes of session ``sid`` (and of ``uid``: a pid reused by another grader's worker is not ours)."""
     pids = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -30,7 +46,7 @@ def _session_processes(sid: int) -> list[int]:
                 fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
             except (OSError, IndexError):
                 continue
-            if fields[0] not in ("Z", "X") and int(fields[3]) == sid:
+            if fields[0] not in ("Z", "X") and int(fields[3]) == sid and (uid is None or host_uid(entry.name) == uid):
                 pids.append(int(entry.name))
     return pids
 
@@ -48,12 +64,20 @@ def sentinel_processes() -> list[int]:
     return pids
 
 
-def stragglers(workers: list[WorkerProcess]) -> list[int]:
-    """Processes still running that any of ``workers`` started (the workers themselves included)."""
-    left = set(sentinel_processes())
-    for worker in workers:
-        left.update(user_processes(worker.uid) if worker.uid is not None else _session_processes(worker.pid))
-    return sorted(left)
+def stragglers(workers: list[WorkerProcess], wait: float = 10.0) -> list[int]:
+    """Processes any of ``workers`` started that are still there after ``wait`` seconds (the workers included).
+
+    Killed processes take a moment to unmap gigabytes of memory, so only those that stay count.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        left = set(sentinel_processes())
+        for worker in workers:
+            uid = worker.uid if worker.uid is not None else getattr(worker, "watched_uid", None)
+            left.update(user_processes(worker.uid) if worker.uid is not None else _session_processes(worker.pid, uid))
+        if not left or time.monotonic() > deadline:
+            return sorted(left)
+        time.sleep(0.1)
 
 
 def describe(pids: list[int]) -> list[str]:
@@ -77,6 +101,7 @@ def watched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[WorkerProcess]]:
 
     def recording(*args: object, **kwargs: object) -> WorkerProcess:
         worker = real(*args, **kwargs)
+        worker.watched_uid = host_uid(worker.pid)  # a warm worker shares its lane's uid: remember it while it lives
         started.append(worker)
         return worker
 

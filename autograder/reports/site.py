@@ -8,10 +8,11 @@ from pathlib import Path
 
 from autograder.assignment import Assignment
 from autograder.gradebook import Gradebook
+from autograder.gradebook.models import SubmissionRow
 from autograder.reports import plots
 from autograder.reports.templates import environment
 from autograder.reports.views import ClassView, slugs_for, student_view, test_rates, when
-from autograder.similarity import similar_pairs, source_text
+from autograder.similarity import Pair, fingerprints, normalise, similar_pairs, source_text
 
 MAX_PAIRS = 30
 
@@ -34,6 +35,30 @@ def starter_code(assignment: Assignment) -> str:
 
         return make_stub(assignment.solution.read_text(errors="replace"))
     return ""
+
+
+def similarity_hints(rows: list[SubmissionRow], sources: dict[int, bytes], starter: str
+                     ) -> tuple[list[Pair], list[tuple[list[str], bool]], dict[str, int]]:
+    """(similar pairs of distinct files, groups of identical files, identical copies per pair member).
+
+    Identical files are grouped rather than paired (ten copies are one finding, not forty-five), and
+    each distinct file is compared once, under its first student's key. A Gradescope group shares
+    one file on purpose: members of one submission are not grouped.
+    """
+    by_hash: dict[str, list[SubmissionRow]] = {}
+    for row in sorted(rows, key=lambda r: r.student.key):
+        by_hash.setdefault(row.content_hash, []).append(row)
+    boilerplate = fingerprints(normalise(starter)) if starter else set()
+    texts, identical, copies = {}, [], {}
+    for members in by_hash.values():
+        first = members[0]
+        texts[first.student.key] = source_text(first.filename, sources.get(first.id, b""))
+        if len({m.origin for m in members}) > 1:
+            starter_only = not (fingerprints(normalise(texts[first.student.key])) - boilerplate)
+            identical.append(([m.student.key for m in members], starter_only))
+            copies[first.student.key] = len(members) - 1
+    identical.sort(key=lambda group: (group[1], -len(group[0])))
+    return similar_pairs(texts, starter), identical, copies
 
 
 def write_site(gradebook: Gradebook, assignment: Assignment, out: Path, *, as_of: datetime | None = None,
@@ -67,14 +92,13 @@ def write_site(gradebook: Gradebook, assignment: Assignment, out: Path, *, as_of
         klass.pass_rate_png = plots.pass_rate_chart([(r.name, r.rate) for r in klass.rates])
         klass.late_png = plots.late_chart([s.late_days for s in students])
     if similarity and len(rows) > 1:
-        sources = gradebook.sources(r.id for r in rows)
-        texts = {r.student.key: source_text(r.filename, sources.get(r.id, b"")) for r in rows}
-        origin = {r.student.key: (r.origin, r.content_hash) for r in rows}
         by_key = {s.key: s for s in students}
-        # members of one group submission share one file on purpose
-        pairs = [p for p in similar_pairs(texts, starter_code(assignment)) if origin[p.a] != origin[p.b]]
+        pairs, identical, copies = similarity_hints(rows, gradebook.sources(r.id for r in rows),
+                                                    starter_code(assignment))
+        klass.identical = [([by_key[k] for k in keys], starter) for keys, starter in identical]
         klass.pairs_total = result.similar_pairs = len(pairs)
-        klass.pairs = [(p, by_key[p.a], by_key[p.b]) for p in pairs[:MAX_PAIRS]]
+        klass.pairs = [(p, by_key[p.a], by_key[p.b], copies.get(p.a, 0), copies.get(p.b, 0))
+                       for p in pairs[:MAX_PAIRS]]
     result.class_page.write_text(env.get_template("class.html").render(c=klass, generated=generated),
                                  encoding="utf-8")
     return result

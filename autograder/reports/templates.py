@@ -127,10 +127,15 @@ CLASS = """{% extends "base.html" %}
 <p class="sub">Pairs whose code overlaps after renaming, comments and layout are normalised and the starter code is
 left out. This is a hint to look at two files side by side, never a verdict: short exercises have few ways to be
 right.</p>
+{% if c.identical %}<table id="identical"><thead><tr><th>byte-identical files</th><th class="num">students</th>
+</tr></thead><tbody>{% for group, starter in c.identical %}
+<tr><td>{% for s in group %}<a href="students/{{ s.slug }}.html">{{ s.key }}</a>{{ ", " if not loop.last }}{% endfor %}
+{% if starter %} <span class="held">(the starter code, unchanged)</span>{% endif %}</td>
+<td class="num">{{ group|length }}</td></tr>{% endfor %}</tbody></table>{% endif %}
 {% if c.pairs %}<table id="similarity"><thead><tr><th>student</th><th>student</th><th class="num">overlap</th>
-<th class="num">shared fingerprints</th></tr></thead><tbody>{% for p, a, b in c.pairs %}
-<tr><td><a href="students/{{ a.slug }}.html">{{ a.key }}</a></td>
-<td><a href="students/{{ b.slug }}.html">{{ b.key }}</a></td>
+<th class="num">shared fingerprints</th></tr></thead><tbody>{% for p, a, b, more_a, more_b in c.pairs %}
+<tr><td><a href="students/{{ a.slug }}.html">{{ a.key }}</a>{% if more_a %} (+{{ more_a }} identical){% endif %}</td>
+<td><a href="students/{{ b.slug }}.html">{{ b.key }}</a>{% if more_b %} (+{{ more_b }} identical){% endif %}</td>
 <td class="num">{{ "%.0f"|format(100 * p.similarity) }}%</td><td class="num">{{ p.shared }}</td></tr>{% endfor %}
 </tbody></table>{% if c.pairs_total > c.pairs|length %}<p class="sub">… {{ c.pairs_total - c.pairs|length }} more
 pairs above the threshold.</p>{% endif %}

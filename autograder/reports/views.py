@@ -119,7 +119,8 @@ class ClassView:
     students: list[StudentView]
     max_score: float
     rates: list[TestRate] = field(default_factory=list)
-    pairs: list[tuple[Pair, StudentView, StudentView]] = field(default_factory=list)
+    pairs: list[tuple[Pair, StudentView, StudentView, int, int]] = field(default_factory=list)  # + identical copies
+    identical: list[tuple[list[StudentView], bool]] = field(default_factory=list)  # (students, unchanged starter)
     pairs_total: int = 0
     histogram_png: str = ""
     pass_rate_png: str = ""

@@ -21,7 +21,8 @@ from autograder.checks import (
     expect_view_of,
     naming_mistakes,
 )
-from autograder.graders.hw2_indexing.cases import PARAMS, SPECS, cases, hints, scaling_inputs
+from autograder.graders.hw2_indexing.cases import cases, scaling_inputs
+from autograder.graders.hw2_indexing.specs import PARAMS, SPECS, hints
 from autograder.proxy import StudentError
 
 
@@ -50,6 +51,16 @@ def answer(student, name: str, args: tuple, expected) -> object:
         raise Mistake(f"{exc}; expected {describe_expected(expected)}") from None
 
 
+def run(student, name: str, args: tuple, expectation: str, **options):
+    """``student.call``; an exception other than NotImplementedError also says what was expected."""
+    try:
+        return student.call(name, *args, **options)
+    except StudentError as exc:
+        if exc.is_a("NotImplementedError"):
+            raise
+        raise Mistake(f"{exc}; expected {expectation}") from None
+
+
 def check_values(student, credit, name: str, spec_name: str | None = None, **tolerance) -> None:
     """Each case: the result must equal the spec exactly in type, shape and dtype, values within tolerance."""
     spec = SPECS[name]
@@ -76,7 +87,7 @@ def test_top_right_quadrant_is_view(student, credit):
     """top_right_quadrant returns a view of its input"""
     for label, args in with_data("top_right_quadrant"):
         with credit.case(label):
-            call = student.call("top_right_quadrant", *args)
+            call = run(student, "top_right_quadrant", args, "a view of a")
             expect_view_of(call.result, call.args[0], "top_right_quadrant(a)", "a")
 
 
@@ -97,7 +108,7 @@ def test_replace_where_returns_new_tensor(student, credit):
     """replace_where returns a new tensor and leaves a unchanged"""
     for label, args in with_data("replace_where"):
         with credit.case(label):
-            call = student.call("replace_where", *args)
+            call = run(student, "replace_where", args, "a new tensor")
             expect_unchanged(call.args[0], args[0], "a")
             expect_not_shared(call.result, call.args[0], "replace_where(a, mask, value)", "a")
 
@@ -119,7 +130,7 @@ def test_every_other_is_view(student, credit):
     """every_other returns a view of its input"""
     for label, args in with_data("every_other"):
         with credit.case(label):
-            call = student.call("every_other", *args)
+            call = run(student, "every_other", args, "a view of a")
             expect_view_of(call.result, call.args[0], "every_other(a)", "a")
 
 
@@ -153,7 +164,7 @@ def test_inputs_unchanged(student, credit):
     for name in SPECS:
         label, args = cases(name)[1]
         with credit.case(f"{name} on {label}"):
-            call = student.call(name, *clone_args(args))
+            call = run(student, name, clone_args(args), "a result, with the inputs left as they were")
             for index, (after, before) in enumerate(zip(call.args, args)):
                 if type(before) is torch.Tensor:
                     expect_unchanged(after, before, PARAMS[name][index])
@@ -169,12 +180,12 @@ def test_device_agnostic(student, credit, device):
         args = scaling_inputs(name, 4)
         with credit.case(name):
             moved = tuple(x.to(device) if type(x) is torch.Tensor else x for x in args)
-            result = student.call(name, *moved).result
+            result = run(student, name, moved, f"a result on {device}").result
             what = signature(name, args)
             if name != "count_in_range":  # a count is a Python number on every device
                 expect_device(result, device, what)
             if device != "cpu":
-                on_cpu = student.call(name, *args).result
+                on_cpu = run(student, name, args, "a result on cpu").result
                 if type(on_cpu) is torch.Tensor:
                     expect_tensor(result.cpu(), on_cpu, f"{what} on {device} (compared with your CPU answer)")
                 else:
@@ -191,12 +202,13 @@ def test_meta_device(student, credit):
     for name in META_FUNCTIONS:
         args = scaling_inputs(name, 5)
         with credit.case(name):
-            on_cpu = student.call(name, *args).result
+            on_cpu = run(student, name, args, "a tensor, to compare with the meta device").result
             what = signature(name, args)
             if type(on_cpu) is not torch.Tensor:  # the value tests say why; here nothing can be compared
                 raise Mistake(f"{what} should return a tensor, but it returned a {type(on_cpu).__name__}")
             meta_args = tuple(x.to("meta") if type(x) is torch.Tensor else x for x in args)
             # the first meta operation in a process imports torch's meta kernels: seconds, not a slow answer
-            on_meta = student.call(name, *meta_args, timeout=META_TIMEOUT).result
+            on_meta = run(student, name, meta_args, "a tensor on the meta device of the shape your CPU answer has",
+                          timeout=META_TIMEOUT).result
             expected = torch.empty(on_cpu.shape, dtype=on_cpu.dtype, device="meta")
             expect_tensor_meta(on_meta, expected, f"{what} on the meta device (compared with your CPU answer)")

@@ -22,15 +22,12 @@ from autograder.checks import (
     fmt_shape,
     naming_mistakes,
 )
-from autograder.graders.hw3_broadcasting.cases import (
-    LECTURE_TABLE,
+from autograder.graders.hw3_broadcasting.cases import LECTURE_TABLE, cases, near_duplicates, scaling_inputs
+from autograder.graders.hw3_broadcasting.specs import (
     PARAMS,
     SPECS,
     TENSOR_FUNCTIONS,
-    cases,
     hints,
-    near_duplicates,
-    scaling_inputs,
     spec_broadcast_shape,
 )
 from autograder.proxy import StudentError
@@ -57,6 +54,16 @@ def answer(student, name: str, args: tuple, expected) -> object:
             advice = (". That is a broadcasting error: two dimensions of different sizes met; line them up with "
                       "unsqueeze, view(1, -1, 1, 1) or keepdim=True")
         raise Mistake(f"{exc}; expected {describe_expected(expected)}{advice}") from None
+
+
+def run(student, name: str, args: tuple, expectation: str, **options):
+    """``student.call``; an exception other than NotImplementedError also says what was expected."""
+    try:
+        return student.call(name, *args, **options)
+    except StudentError as exc:
+        if exc.is_a("NotImplementedError"):
+            raise
+        raise Mistake(f"{exc}; expected {expectation}") from None
 
 
 def check_values(student, credit, name: str, case_set: str | None = None, **tolerance) -> None:
@@ -219,7 +226,8 @@ def test_inputs_unchanged(student, credit):
     for name in TENSOR_FUNCTIONS:
         label, args = cases(name)[0]
         with credit.case(f"{name} on {label}"):
-            call = student.call(name, *(x.clone() if type(x) is torch.Tensor else x for x in args))
+            copies = tuple(x.clone() if type(x) is torch.Tensor else x for x in args)
+            call = run(student, name, copies, "a result, with the inputs left as they were")
             for index, (after, before) in enumerate(zip(call.args, args)):
                 if type(before) is torch.Tensor:
                     expect_unchanged(after, before, PARAMS[name][index])
@@ -232,10 +240,10 @@ def test_device_agnostic(student, credit, device):
         args = scaling_inputs(name, 4)
         with credit.case(name):
             moved = tuple(x.to(device) if type(x) is torch.Tensor else x for x in args)
-            result = student.call(name, *moved).result
+            result = run(student, name, moved, f"a result on {device}").result
             expect_device(result, device, signature(name, args))
             if device != "cpu":
-                on_cpu = student.call(name, *args).result
+                on_cpu = run(student, name, args, "a result on cpu").result
                 expect_type_tensor(on_cpu, signature(name, args))
                 expect_tensor(result.cpu(), on_cpu, f"{signature(name, args)} on {device} (vs. your CPU answer)",
                               rtol=1e-4, atol=1e-4)
@@ -252,10 +260,11 @@ def test_meta_device(student, credit):
     for name in TENSOR_FUNCTIONS:
         args = scaling_inputs(name, 5)
         with credit.case(name):
-            on_cpu = student.call(name, *args).result
+            on_cpu = run(student, name, args, "a tensor, to compare with the meta device").result
             expect_type_tensor(on_cpu, signature(name, args))
             meta_args = tuple(x.to("meta") if type(x) is torch.Tensor else x for x in args)
-            on_meta = student.call(name, *meta_args, timeout=META_TIMEOUT).result
+            on_meta = run(student, name, meta_args, "a tensor on the meta device of the shape your CPU answer has",
+                          timeout=META_TIMEOUT).result
             expected = torch.empty(on_cpu.shape, dtype=on_cpu.dtype, device="meta")
             what = f"{signature(name, args)} on the meta device (your CPU answer has shape {fmt_shape(on_cpu.shape)})"
             expect_tensor_meta(on_meta, expected, what)

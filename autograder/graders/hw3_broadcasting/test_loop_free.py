@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.graders.hw3_broadcasting.cases import TENSOR_FUNCTIONS, scaling_inputs
+from autograder.graders.hw3_broadcasting.cases import scaling_inputs
+from autograder.graders.hw3_broadcasting.specs import TENSOR_FUNCTIONS
 from autograder.loopcheck import (
     expect_constant_work,
     expect_implemented,

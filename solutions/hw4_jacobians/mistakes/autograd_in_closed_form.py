@@ -26,8 +26,8 @@ def jacobian_of_linear(A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 def jacobian(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """The Jacobian of f: Rⁿ → Rᵐ at x, shape (m, n), computed with autograd.
 
-    f takes a tensor of shape (n,) and returns one of shape (m,). The caller's x must be
-    left exactly as it was (values, and requires_grad). The result holds no grad history.
+    f takes a tensor of shape (n,) and returns one of shape (m,); the result has x's dtype.
+    The caller's x must be left exactly as it was (its values, and requires_grad).
     """
     x = x.detach().clone().requires_grad_(True)
     y = f(x)
