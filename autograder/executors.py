@@ -65,6 +65,10 @@ def grade_job(job: Job) -> JobResult:
     """Grade one job in this process; never raises."""
     started = time.perf_counter()
     try:
+        from autograder import warm
+        from autograder.sandbox import Limits
+
+        warm.prewarm(Limits())  # the first job here: the template imports torch while this process does too
         from autograder.assignment import load_assignment
         from autograder.runner import grade
 

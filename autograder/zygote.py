@@ -37,7 +37,8 @@ MODES = ("ns", "uid", "group")  # what a sweep may kill: the PID namespace, the 
 COLD_IMPORTS = ("torch", "numpy", "autograder.wire", "autograder.worker_main", "autograder.seccomp")  # as a cold worker
 # more than a cold worker loads: what torch imports lazily on first use of meta tensors, optimizers,
 # torch.func (1-2 s each time), and what a child needs to set itself up
-EXTRA_IMPORTS = ("autograder.sandbox", "torch._dynamo", "torch._refs", "torch._decomp", "torch.func", "numpy.random")
+EXTRA_IMPORTS = ("autograder.sandbox", "torch._dynamo", "torch._refs", "torch._decomp", "torch.func", "numpy.random",
+                 "torch.utils.serialization")
 OPTIONAL = ("torchvision",)
 EXTRA_ADDRESS_SPACE = [0]  # bytes of address space the extra imports take: added to a child's RLIMIT_AS
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
