@@ -13,7 +13,7 @@ from autograder.assignment import all_assignments, load_assignment
 from release.assignments import stale_files, write_assignment
 from release.public_checks import UnsupportedPublicTest
 from release.stubs import MarkerError
-from release.verify import LeakFound, scan_tree
+from release.verify import LeakFound, scan_tree, verify
 
 LEAK = exitcodes.CHECKS_FAILED  # 1: the bundle must not be handed out
 
@@ -93,10 +93,16 @@ def run_assignments(args: argparse.Namespace) -> int:
         for item in stale:
             console.print(f"[red]out of date:[/] assignments/{item}  (run `tensorgrade release assignments`)")
         return exitcodes.CHECKS_FAILED if stale else exitcodes.OK
-    for assignment in targets:
-        for path in write_assignment(assignment):
-            console.print(f"wrote {path}")
-    return exitcodes.OK
+
+    def action() -> int:
+        for assignment in targets:
+            for path in write_assignment(assignment):
+                console.print(f"wrote {path}")
+            verify(assignment.public_tests_dir)
+        console.print("[green]leak check passed[/]")
+        return exitcodes.OK
+
+    return _guarded(console, action)
 
 
 def run_student(args: argparse.Namespace) -> int:

@@ -58,14 +58,15 @@ def apply_late_penalty(results: dict, assignment: object, root: Path) -> str:
 def grade(assignment_name: str, root: Path) -> dict:
     import autograder
     from autograder.assignment import load_assignment
-    from autograder.results import render_report
-    from autograder.runner import grade as run_graders
 
     print(f"tensorgrade engine: {Path(autograder.__file__).resolve().parent.parent}")
     assignment = load_assignment(assignment_name)
     path, note = find_submission(root / "submission", assignment.module)
     if path is None:
         return failure(f"No submission to grade: {note}.")
+    from autograder.results import render_report  # torch and pytest load here, once there is work to do
+    from autograder.runner import grade as run_graders
+
     report = run_graders(assignment, path)
     render_report(report)  # to stdout: Gradescope keeps it for instructors (stdout_visibility hidden)
     results = report.to_gradescope()

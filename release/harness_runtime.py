@@ -9,10 +9,12 @@ always goes through tensorgrade's sandboxed worker).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import io
 import os
+import shutil
 import sys
 import tempfile
 import types
@@ -352,6 +354,7 @@ def setup(namespace: dict, *, assignment: str, checks_source: str, tests_source:
     checks = types.ModuleType("autograder.checks")
     exec(compile(checks_source, "autograder/checks.py", "exec"), checks.__dict__)  # noqa: S102 - our own engine code
     folder = tempfile.mkdtemp(prefix="tensorgrade-checks-")
+    atexit.register(shutil.rmtree, folder, True)  # the kernel's scratch copy of the public tests goes with it
     path = os.path.join(folder, f"test_public_{assignment}.py")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(tests_source)

@@ -359,7 +359,9 @@ def test_file_size_limit(probe_file):
 def test_limits_are_set_and_cannot_be_raised(probe):
     result = run(probe, "limits")
     default = Limits()
-    assert result["current"]["RLIMIT_AS"] == [default.memory_bytes] * 2
+    soft, hard = result["current"]["RLIMIT_AS"]
+    # a warm worker gets back the address space its template's preloaded modules already took
+    assert soft == hard and default.memory_bytes <= soft <= default.memory_bytes + 2 * 2**30
     assert result["current"]["RLIMIT_FSIZE"] == [default.file_bytes] * 2
     assert result["current"]["RLIMIT_NPROC"][0] <= default.processes
     assert result["current"]["RLIMIT_CORE"] == [0, 0]

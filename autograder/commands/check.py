@@ -11,7 +11,6 @@ from rich.console import Console
 from autograder import exitcodes
 from autograder.assignment import load_assignment
 from autograder.results import render_report
-from autograder.runner import grade
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from autograder.runner import grade  # imports torch: only for this verb, not for every `tensorgrade` command
+
     console = Console()
     assignment = load_assignment(args.assignment)
     path = args.path or Path(f"{assignment.module}.py")

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from autograder import exitcodes
 from autograder.assignment import all_assignments, load_assignment
-from autograder.runner import grade
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +28,8 @@ def demo_submissions(assignment) -> list[tuple[str, object]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from autograder.runner import grade  # imports torch: only for this verb, not for every `tensorgrade` command
+
     console = Console()
     assignments = [load_assignment(n) for n in args.assignments] if args.assignments else all_assignments()
     table = Table(title="tensorgrade demo: bundled submissions", title_justify="left")

@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from autograder import exitcodes, wire
+from autograder import exitcodes
 from autograder.assignment import GRADERS_DIR, REPO_DIR, SOLUTIONS_DIR
 from autograder.sandbox import Limits, confine, confinement, worker_uid
 
@@ -103,6 +103,8 @@ def probe(limits: Limits) -> tuple[dict, bool, int | None]:
 
 def findings(seen: dict, separate_uid: bool, uid: int | None, limits: Limits) -> list[Defence]:
     """Turn what the probe saw into one line per defence."""
+    from autograder import wire  # imports torch: only when asked, not for every `tensorgrade` command
+
     how = confinement()
     root = os.geteuid() == 0
     fix = f" ({how.reason})" if how.reason else ""

@@ -13,10 +13,8 @@ from rich.console import Console
 
 from autograder import exitcodes
 from autograder.assignment import load_assignment
-from autograder.datasets import DATA_ROOT_ENV
 from autograder.executors import EXECUTORS
 from autograder.results import render_report
-from autograder.runner import grade
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -73,9 +71,13 @@ def run(args: argparse.Namespace) -> int:
                             "MNIST/raw/ (or FashionMNIST/raw/)")
             return exitcodes.USAGE
         # read by the graders in this process and in local batch jobs; workers never see the environment
+        from autograder.datasets import DATA_ROOT_ENV
+
         os.environ[DATA_ROOT_ENV] = str(args.data_root.resolve())
     if is_batch(args):
-        return run_batch(args)
+        return run_batch(args)  # grades in other processes: this one never needs torch (2-4 s to import)
+    from autograder.runner import grade
+
     console = Console()
     assignment = load_assignment(args.assignment)
     missing = [str(p) for p in args.submissions if not p.exists()]
