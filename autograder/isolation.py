@@ -102,8 +102,9 @@ def _probe(command: list[str], drop: bool) -> bool:
 def _readable_python() -> list[str]:
     """A command that succeeds only where the interpreter and the installed packages are readable."""
     spec = importlib.util.find_spec("torch")
-    target = spec.origin if spec and spec.origin else sys.executable
-    return [sys.executable, "-S", "-c", f"open({target!r}, 'rb').read(1)"]
+    # the engine's own files too: a checkout under a mode-700 folder would hide them from the worker uid
+    targets = [spec.origin if spec and spec.origin else sys.executable, str(Path(__file__).resolve())]
+    return [sys.executable, "-S", "-c", f"[open(t, 'rb').read(1) for t in {targets!r}]"]
 
 
 @functools.cache
