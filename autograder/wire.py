@@ -101,7 +101,15 @@ def loads(payload: bytes) -> Any:
     try:
         return torch.load(io.BytesIO(payload), weights_only=True, map_location=None)
     except Exception as exc:  # noqa: BLE001 - any refusal of the safe loader is a wire error
-        raise WireError(f"reply refused by the safe loader: {type(exc).__name__}: {exc}") from None
+        raise WireError(f"reply refused by the safe loader ({_refusal(exc)})") from None
+
+
+def _refusal(exc: Exception) -> str:
+    """The line of a loader error that says what was refused (torch's first line is advice for trusted files)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    specific = [line for line in lines if "GLOBAL" in line or "Unsupported" in line or "unsupported" in line]
+    detail = specific[0] if specific else lines[-1] if lines and not lines[-1].startswith("Weights only") else ""
+    return f"{type(exc).__name__}: {detail[:200]}" if detail else f"{type(exc).__name__}: not a plain-data archive"
 
 
 # ---------------------------------------------------------------- encoding (either side)

@@ -455,7 +455,8 @@ def test_fallback_without_bwrap_still_blocks_sockets_and_separates_uid(probe_fil
     confinement.cache_clear()
     try:
         assert not confinement().bwrap and confinement().separate_uid
-        with Session(load_submission(probe_file, "probe"), Limits(call_timeout=30)) as session:
+        # cold: a warm template of this process was started with bubblewrap and would still be used
+        with Session(load_submission(probe_file, "probe"), Limits(call_timeout=30, warm=False)) as session:
             result = run(session, "network", tcp.getsockname()[1], name)
             inside = run(session, "identity")
             wrote = run(session, "writes", [str(REPO_DIR / "probe-fallback"), "/etc/probe-fallback"])
