@@ -145,6 +145,8 @@ class WorkerProcess:
 RUNTIME_FILES = ("__init__.py", "wire.py", "worker_main.py", "seccomp.py", "zygote.py", "sandbox.py",
                  "isolation.py")
 SANDBOX_ROOT = "/opt/tensorgrade"  # where the runtime appears inside the sandbox
+
+
 def sandbox_available() -> bool:
     """bubblewrap present and usable (it needs namespaces, which some containers forbid)."""
     return confinement().bwrap

@@ -1,12 +1,13 @@
 """Warm workers, grader side: start a worker by forking it from a warm template (:mod:`autograder.zygote`).
 
 A cold worker imports torch before it can run one line (1-3 s); a child forked from a template
-that already did is ready in milliseconds. Each grader process keeps one template per kind of
-limits (its grading *lane*); a template serves one worker at a time and sweeps the lane before
-the next, so a fresh, equally confined worker serves every submission and nothing passes between
-students (see :mod:`autograder.zygote`). Whenever a template cannot be used (warm workers turned
-off with ``Limits(warm=False)`` or ``TENSORGRADE_WARM=0``, a template that fails to start, dies or
-is busy) :func:`start_worker` falls back to the cold path, :func:`autograder.sandbox.start_worker`.
+that already did is ready in milliseconds. Each grader process keeps a template (one per kind of
+confinement; rlimits and threads each child sets for itself), its grading *lane*: a template
+serves one worker at a time and sweeps the lane before the next, so a fresh, equally confined
+worker serves every submission and nothing passes between students (see :mod:`autograder.zygote`).
+Whenever a template cannot be used (warm workers turned off with ``Limits(warm=False)`` or
+``TENSORGRADE_WARM=0``, a template that fails to start, dies or is busy) :func:`start_worker`
+falls back to the cold path, :func:`autograder.sandbox.start_worker`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import dataclasses
 import json
 import os
 import select
+import shutil
 import socket
 import struct
 import subprocess
@@ -117,6 +119,7 @@ class Template:
                                       stdout=subprocess.DEVNULL, stderr=self.log, pass_fds=(theirs.fileno(),),
                                       start_new_session=True, preexec_fn=launch.preexec)
         theirs.close()
+        self.uid = sandbox.worker_uid(self.popen.pid) if launch.separate_uid else None  # its children's too
         self.ready: dict | None = None
         self.child: WarmChild | None = None
         self.spawned = 0
@@ -256,21 +259,24 @@ class Template:
         raise WarmUnavailable(self.broken or "")
 
     def close(self) -> None:
-        """End the template and its namespace (which takes any child with it)."""
+        """End the template, its children and whatever they left (its namespace, or its uid's processes)."""
         with self.lock:
             self.broken = self.broken or "closed"
+            self.ctl.close()  # the template sweeps its lane and exits when its control socket closes
             try:
-                os.killpg(self.popen.pid, 9)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                self.popen.wait(timeout=5)
+                self.popen.wait(timeout=2)
             except subprocess.TimeoutExpired:
-                pass
-            self.ctl.close()
+                try:
+                    os.killpg(self.popen.pid, 9)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                try:
+                    self.popen.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+            if self.uid is not None:
+                sandbox.kill_user_processes(self.uid)
             self.log.close()
-            import shutil
-
             shutil.rmtree(self.lane, ignore_errors=True)
 
 

@@ -17,7 +17,9 @@ it can reach (``kill(-1)``: inside its own PID namespace under bubblewrap, or ev
 the lane's own uid), reaps them, and deletes everything the child could write (its directory,
 /tmp, /dev/shm, SysV IPC objects). The template is not dumpable, so a child (same uid, no
 capabilities) can neither ptrace it nor read its memory; a child can only kill or stop it, which
-costs the lane a new template and no other student anything.
+costs the lane a new template and no other student anything. A child's address-space limit is a
+cold worker's plus what the template imported beyond a cold worker, so a student may allocate
+exactly as much as in a cold worker (those pages are shared with the template besides).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pytest
 
 from autograder import sandbox
 from autograder.assignment import GRADERS_DIR, REPO_DIR, SOLUTIONS_DIR
-from autograder.proxy import Session, StudentCrash, StudentError
+from autograder.proxy import Session, StudentCrash, StudentError, StudentFault
 from autograder.sandbox import Limits, confinement
 from autograder.submission import load_submission
 from tests.worker_watch import describe, stragglers, watched  # noqa: F401 - fixture
@@ -390,9 +390,10 @@ def test_process_limit_stops_a_fork_loop(probe_file, watched):  # noqa: F811
 
 @pytest.mark.slow
 def test_cpu_limit_kills_a_busy_worker(probe_file):
-    # the CPU budget covers the whole worker (importing torch takes a few seconds of it)
-    with Session(load_submission(probe_file, "probe"), Limits(call_timeout=120, cpu_seconds=10)) as session:
-        with pytest.raises(StudentCrash, match="more CPU time than allowed"):
+    # the budget covers the worker's whole life: a cold one spends part of it importing torch (and
+    # may be stopped right there, which is the same defence), a warm one starts from zero
+    with Session(load_submission(probe_file, "probe"), Limits(call_timeout=120, cpu_seconds=5)) as session:
+        with pytest.raises(StudentFault, match="more CPU time than allowed"):
             run(session, "burn")
 
 
@@ -504,3 +505,83 @@ def test_doctor_flags_what_the_probe_could_do():
     assert not any(lines[name] for name in ("allow-list filesystem (bubblewrap)", "no network: network namespace",
                                             "no network: seccomp socket filter", "environment scrubbed",
                                             "no user namespaces inside", "CPU, memory, file-size and core limits"))
+
+
+# ---------------------------------------------------------------- the channel (grader side, no worker needed)
+
+
+def test_a_stalled_frame_times_out_instead_of_hanging_the_grader():
+    import struct
+    import time
+
+    from autograder import wire
+
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, struct.pack(">Q", 100) + b"only part of it")
+        os.set_blocking(read_end, False)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            wire.read_frame(read_end, deadline=time.monotonic() + 0.3)
+        assert time.monotonic() - started < 5
+        os.write(write_end, struct.pack(">Q", 2**62))
+        with pytest.raises(wire.WireError, match="exceeds the limit"):
+            wire.read_frame(read_end, deadline=time.monotonic() + 1)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_full_pipe_times_out_instead_of_blocking_the_grader():
+    import time
+
+    from autograder import wire
+
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        with pytest.raises(TimeoutError):  # nobody reads: 1 MiB never fits in the pipe
+            wire.write_frame(write_end, b"x" * 2**20, deadline=time.monotonic() + 0.3)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("make", [
+    lambda torch, wire: torch.zeros(1).expand(2**31),
+    lambda torch, wire: torch.eye(3).to_sparse(),
+    lambda torch, wire: torch.quantize_per_tensor(torch.ones(3), 0.1, 0, torch.qint8),
+    lambda torch, wire: torch.nn.Parameter(torch.ones(2)),
+    lambda torch, wire: {wire.TAG: "device", "v": "nonsense:99"},
+    lambda torch, wire: {wire.TAG: "npscalar", "v": 1, "dtype": "object"},
+    lambda torch, wire: {wire.TAG: "ndarray", "t": torch.ones(2, dtype=torch.bfloat16)},
+    lambda torch, wire: {wire.TAG: "dtype", "v": "__class__"},
+    lambda torch, wire: {wire.TAG: "no-such-tag"},
+], ids=["expand-1e9", "sparse", "quantized", "parameter", "bad-device", "object-scalar", "bf16-ndarray",
+        "bad-dtype", "unknown-tag"])
+def test_decoder_refuses_crafted_values_with_a_wire_error(make):
+    import torch
+
+    from autograder import wire
+
+    value = wire.loads(wire.dumps({"value": make(torch, wire)}))["value"]
+    with pytest.raises(wire.WireError):
+        wire.decode(value, lambda ref: ref)
+
+
+def test_safe_loader_says_what_it_refused():
+    import io
+
+    import torch
+
+    from autograder import wire
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    buffer = io.BytesIO()
+    torch.save(Payload(), buffer)
+    with pytest.raises(wire.WireError, match="unsupported GLOBAL posix.system") as refused:
+        wire.loads(buffer.getvalue())
+    assert "weights_only` set to `False`" not in str(refused.value), "no advice to load untrusted data unsafely"

@@ -1,9 +1,9 @@
 """Helpers for the sandbox, fault and exploit suites: watch the workers a test starts.
 
-``watch_workers`` (a fixture factory) records every worker a test starts; ``stragglers`` then
-lists any process one of them left behind, found by the worker's own uid (or, where workers
-share the grader's uid, by its session), and by the sentinel that hostile submissions put in
-the command line of every process they spawn.
+The ``watched`` fixture records every worker a test starts; ``stragglers`` then lists any
+process one of them left behind, found by the worker's own uid (a warm worker's session within
+its lane's uid), and by the sentinel that hostile submissions put in the command line of every
+process they spawn. ``tree_digest`` and ``read_header`` serve the exploit and fault suites.
 """
 
 from __future__ import annotations
@@ -51,17 +51,35 @@ def _session_processes(sid: int, uid: int | None) -> list[int]:
     return pids
 
 
-def sentinel_processes() -> list[int]:
-    """Processes whose command line carries the hostile submissions' sentinel."""
+def sentinel_processes(uids: set[int] | None = None) -> list[int]:
+    """Processes whose command line carries the hostile submissions' sentinel (run by one of ``uids``, if given).
+
+    Filtering by the uids of this process's own workers keeps a test from blaming processes that a
+    test running in parallel (another xdist worker) has not finished with yet.
+    """
     pids = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
                 if SENTINEL.encode() in Path(entry.path, "cmdline").read_bytes():
-                    pids.append(int(entry.name))
+                    if uids is None or host_uid(entry.name) in uids:
+                        pids.append(int(entry.name))
             except OSError:
                 continue
     return pids
+
+
+def _uid_of(worker: WorkerProcess) -> int | None:
+    return worker.uid if worker.uid is not None else getattr(worker, "watched_uid", None)
+
+
+def _own_uids(workers: list[WorkerProcess]) -> set[int] | None:
+    """The workers' uids, or None where workers share the grader's uid and cannot be told apart."""
+    uids = {_uid_of(w) for w in workers}
+    return None if None in uids or os.getuid() in uids else uids
+
+
+WATCHED_UIDS: set[int | None] = set()  # every worker uid any test of this process watched
 
 
 def stragglers(workers: list[WorkerProcess], wait: float = 10.0) -> list[int]:
@@ -71,9 +89,9 @@ def stragglers(workers: list[WorkerProcess], wait: float = 10.0) -> list[int]:
     """
     deadline = time.monotonic() + wait
     while True:
-        left = set(sentinel_processes())
+        left = set(sentinel_processes(_own_uids(workers)))
         for worker in workers:
-            uid = worker.uid if worker.uid is not None else getattr(worker, "watched_uid", None)
+            uid = _uid_of(worker)
             left.update(user_processes(worker.uid) if worker.uid is not None else _session_processes(worker.pid, uid))
         if not left or time.monotonic() > deadline:
             return sorted(left)
@@ -102,6 +120,7 @@ def watched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[WorkerProcess]]:
     def recording(*args: object, **kwargs: object) -> WorkerProcess:
         worker = real(*args, **kwargs)
         worker.watched_uid = host_uid(worker.pid)  # a warm worker shares its lane's uid: remember it while it lives
+        WATCHED_UIDS.add(_uid_of(worker))
         started.append(worker)
         return worker
 
