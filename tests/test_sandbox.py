@@ -235,7 +235,8 @@ def test_worker_runs_under_its_own_unprivileged_uid(probe):
 def test_worker_sees_only_its_own_processes(probe):
     inside = run(probe, "identity")
     assert inside["uid"] == sandbox.NOBODY
-    assert max(inside["pids"]) < 100, inside["pids"]  # its own PID namespace: the grader's pid is not there
+    # its own PID namespace: bubblewrap's init, a warm worker's template, the worker; none of the host's processes
+    assert len(inside["pids"]) <= 4 < len([p for p in os.listdir("/proc") if p.isdigit()]), inside["pids"]
     assert inside["seccomp"] == "2", "the socket filter is installed"
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder import proxy
-from autograder.sandbox import WorkerProcess, user_processes
+from autograder.sandbox import WorkerProcess, confinement, user_processes
 
 SENTINEL = "tensorgrade-hostile"  # hostile submissions name every process they start with this
 
@@ -159,3 +159,20 @@ def read_header(path: Path) -> dict[str, str]:
         else:
             break
     return fields
+
+
+REQUIREMENTS = {
+    "bwrap": (lambda: confinement().bwrap, "bubblewrap cannot run here, so the files, sockets and disk this attack "
+              "aims at are reachable (`tensorgrade doctor` says why; SECURITY.md lists what is then not isolated)"),
+    "nproc": (lambda: confinement().separate_uid or os.geteuid() != 0, "workers run as root here, and the kernel "
+              "never limits root's processes: a fork bomb would take the machine (`tensorgrade doctor` says why)"),
+}
+
+
+def unmet(needs: str) -> str | None:
+    """Why a file whose header says ``needs: ...`` cannot be run safely here, or None."""
+    for need in needs.split():
+        holds, why = REQUIREMENTS[need]
+        if not holds():
+            return why
+    return None
