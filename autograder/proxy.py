@@ -69,11 +69,12 @@ class OutputTap:
         self.cap, self.kept, self.dropped = cap, bytearray(), 0
         self.flood, self.on_flood, self.flooded = flood, on_flood, False
         self.lock = threading.Lock()
+        self.fd = stream.fileno()
         self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
         self.thread.start()
 
     def _drain(self, stream: Any) -> None:
-        fd = stream.fileno()
+        fd = self.fd
         while True:
             try:
                 chunk = os.read(fd, 65536)
@@ -91,8 +92,22 @@ class OutputTap:
             if flooded and self.on_flood is not None:
                 self.on_flood()
 
+    def settle(self, limit: float = 0.5) -> None:
+        """Wait (briefly) until the drain thread has read all that is already in the pipe."""
+        deadline = time.monotonic() + limit
+        while self.thread.is_alive() and time.monotonic() < deadline:
+            try:
+                pending, _, _ = select.select([self.fd], [], [], 0)
+            except (OSError, ValueError):
+                return
+            if not pending:
+                time.sleep(0.001)  # the drain thread may hold a chunk it read but has not stored yet
+                return
+            time.sleep(0.002)
+
     def take(self) -> str:
         """What the student printed since the last take, decoded leniently (never parsed)."""
+        self.settle()
         with self.lock:
             text = bytes(self.kept).decode("utf-8", errors="replace")
             if self.dropped:

@@ -201,10 +201,19 @@ def serve(req_fd: int, rep_fd: int) -> None:
             # a child that student code forked and that returned here must not answer too
             os._exit(0)
         payload = worker.encode_reply(reply, request.get("seq"))
+        _flush_output()  # what the call printed reaches the grader's tap before its reply does
         try:
             wire.write_frame(rep_fd, payload)
         except OSError:
             return
+
+
+def _flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001, S110 - student code may have replaced or closed them
+            pass
 
 
 def _audit_sockets(event: str, args: tuple) -> None:
