@@ -90,7 +90,7 @@ def _run_pytest(tests_dir: Path, public: bool, select: str | None) -> int:
     _forget_look_alike_tests(tests_dir)
     args = [str(tests_dir), "-p", "autograder.plugin", *(f"-pno:{name}" for name in UNUSED_PLUGINS),
             "--assert=plain", "--import-mode=importlib", "-q", "-o", f"python_files={pattern}",
-            "-o", "addopts=", "--rootdir", str(tests_dir), "-c", "/dev/null"]
+            "-o", "addopts=", "--rootdir", str(tests_dir), "--confcutdir", str(tests_dir), "-c", "/dev/null"]
     if select:
         args += ["-k", select]
     # pytest's own terminal output is noise here: our report is the output
