@@ -1,0 +1,84 @@
+"""What one call into student code costs once the worker runs, and how many calls each grader makes.
+
+    .venv/bin/python benchmarks/call_cost.py [--calls 500]
+
+The overhead of grading over bare that warm workers cannot remove is per call: each one is a
+round trip over the pipes with ``torch.save`` on one side and ``torch.load(weights_only=True)``
+on the other, in both directions. This prints the wall time and the CPU time of each side per
+call (a ``ping`` and a typical tensor call), then the number of calls grading each assignment's
+reference makes, so that (calls x cost) can be set against benchmarks/overhead.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from autograder import proxy, runner  # noqa: E402
+from autograder.assignment import all_assignments, load_assignment  # noqa: E402
+from autograder.proxy import Session  # noqa: E402
+from autograder.sandbox import Limits  # noqa: E402
+from autograder.submission import load_submission  # noqa: E402
+
+
+def worker_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def per_call(calls: int) -> None:
+    hw1 = load_assignment("hw1_storage")
+    with Session(load_submission(hw1.solution, hw1.module), Limits()) as session:
+        session.ensure_started()
+        x = torch.arange(15.0).reshape(3, 5)
+        kinds = {"ping": lambda: session._exchange({"op": "ping"}, 10),
+                 "row_view(x, 1), result and arguments back": lambda: session.call("row_view", (x, 1), {},
+                                                                                    return_args=True)}
+        for label, call in kinds.items():
+            for _ in range(20):
+                call()
+            worker0, grader0, wall0 = worker_cpu(session.process.pid), time.process_time(), time.perf_counter()
+            for _ in range(calls):
+                call()
+            worker1, grader1, wall1 = worker_cpu(session.process.pid), time.process_time(), time.perf_counter()
+            print(f"{label:45} wall {(wall1 - wall0) / calls * 1000:5.2f} ms, CPU: grader "
+                  f"{(grader1 - grader0) / calls * 1000:5.2f} ms + worker {(worker1 - worker0) / calls * 1000:5.2f} ms")
+
+
+def calls_per_assignment() -> None:
+    counted = [0]
+    real = Session._exchange
+
+    def counting(self: Session, request: dict, timeout: float) -> dict:
+        counted[0] += 1
+        return real(self, request, timeout)
+
+    proxy.Session._exchange = counting  # type: ignore[method-assign]
+    try:
+        for assignment in all_assignments():
+            counted[0] = 0
+            runner.grade(assignment, assignment.solution)
+            print(f"{assignment.name:18} {counted[0]:4d} round trips to grade the reference")
+    finally:
+        proxy.Session._exchange = real  # type: ignore[method-assign]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=500)
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    per_call(args.calls)
+    calls_per_assignment()
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
