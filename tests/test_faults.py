@@ -2,7 +2,8 @@
 
 Each file in tests/faults/ is appended to the hw1 reference solution, so it redefines one or
 more functions. Its header names the fault, the defence that contains it, the grader tests it
-must break (``*``: all of them; empty: none), words the feedback must contain, and optionally
+must break (``*``: all of them; empty: none; ``name?``: may break, depending on the sandbox in use),
+words the feedback must contain, and optionally
 grader tests it ``touches`` that must still pass. The run
 selects the tests it breaks plus one before and one after them: the first proves nothing leaks
 backwards, the last that a fresh worker takes over after a crash.
@@ -56,7 +57,7 @@ def test_fault_costs_only_the_tests_it_touches(path, tmp_path, watched):  # noqa
     submission = tmp_path / "storage.py"
     submission.write_text(HW1.solution.read_text() + "\n\n" + path.read_text())
     touches = fields.get("touches", "").split()
-    select = None if breaks == ["*"] else " or ".join([BEFORE, *breaks, *touches, AFTER])
+    select = None if breaks == ["*"] else " or ".join([BEFORE, *(b.rstrip("?") for b in breaks), *touches, AFTER])
     report = grade(HW1, submission, limits=LIMITS, select=select)
 
     assert report.grader_errors == []
@@ -67,8 +68,10 @@ def test_fault_costs_only_the_tests_it_touches(path, tmp_path, watched):  # noqa
         assert report.problem and re.search(fields["says"], report.problem)
         assert len(watched) == 1, "an import that crashes must not restart the worker for every test"
     else:
-        assert set(lost) == set(breaks), lost
-        for name in breaks:
+        required = {name for name in breaks if not name.endswith("?")}
+        optional = {name.rstrip("?") for name in breaks} - required  # outcome depends on the sandbox in use
+        assert required <= set(lost) <= required | optional, lost
+        for name in set(lost):
             assert re.search(fields["says"], lost[name]), (name, lost[name])
     # the report is written and shown whatever the student's code printed or raised
     json.dumps(report.to_gradescope(), ensure_ascii=False).encode("utf-8")

@@ -1,6 +1,7 @@
 # fault: row_view kills its parent, pid 1 and every process it may signal (os.kill(-1)), then answers
-# defence: its own PID namespace and uid: all it can reach is its own sandbox, so it only crashes its own worker
-# breaks: test_row_view
+# defence: its own PID namespace and uid: all it can reach is its own sandbox (where killing bubblewrap or a warm
+#   worker's template takes the worker down with it, costing that test) or nothing at all
+# breaks: test_row_view?
 # says: crashed
 import os
 import signal
