@@ -6,6 +6,7 @@ Nothing here runs student code. A file that cannot be read becomes a Submission 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -18,6 +19,12 @@ CHECK_TAG = "tensorgrade-check"  # notebook cells with this tag hold public chec
 _MAGIC = re.compile(r"^(\s*)([%!].*)$")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*[\w.]+\s*=\s*)([%!].*)$")  # files = !ls, t = %timeit -o f()
 _HELP = re.compile(r"^(\s*)([\w.]+\?{1,2})\s*$")  # torch.zeros?
+# Nesting bounds. CPython's parser gives up on deep nesting with RecursionError or MemoryError
+# (not SyntaxError), and every recursive reader after it (the loop check's visitors, nbformat's
+# schema validation) has its own, lower, limit. Checking the depth once here, iteratively, means
+# nothing downstream ever meets a tree deeper than these; honest code stays far below them.
+MAX_SYNTAX_DEPTH = 120  # syntax-tree levels: a deeply nested comprehension in real code is ~30
+MAX_JSON_DEPTH = 64  # a notebook is ~6 levels deep; metadata may nest a little more
 
 
 @dataclass
@@ -81,14 +88,48 @@ def _read_python(sub: Submission) -> None:
 
 
 def _syntax_problem(text: str, label: str) -> str | None:
+    too_deep = (f"{label} nests expressions or blocks too deeply to be read (more than {MAX_SYNTAX_DEPTH} levels); "
+                "split the deepest expression into named steps")
     try:
-        compile(text, label, "exec", dont_inherit=True)
+        tree = ast.parse(text, label)
+        if _ast_depth(tree) > MAX_SYNTAX_DEPTH:
+            return too_deep
+        compile(tree, label, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        line = (exc.text or "").strip()
+        line = (exc.text or "").strip()[:200]
         return f"{label} has a syntax error on line {exc.lineno}: {exc.msg}" + (f" → {line}" if line else "")
+    except (RecursionError, MemoryError):  # the parser's own depth limits, reached before ours
+        return too_deep
     except ValueError as exc:
-        return f"{label} cannot be compiled: {exc}"
+        return f"{label} cannot be compiled: {str(exc)[:200]}"
     return None
+
+
+def _ast_depth(tree: ast.AST) -> int:
+    """Depth of a syntax tree, without recursion (the tree may be as deep as the parser allows)."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > MAX_SYNTAX_DEPTH:
+            return depth
+        deepest = max(deepest, depth)
+        todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _json_depth(value: object, limit: int) -> int:
+    """Depth of decoded JSON, without recursion; stops counting past ``limit``."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > limit:
+            return depth
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            todo.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            todo.extend((child, depth + 1) for child in node)
+    return deepest
 
 
 def notebook_code_cells(nb: dict) -> list[tuple[str, list[str]]]:
@@ -121,16 +162,24 @@ def strip_magics(source: str) -> str:
 def _read_notebook(sub: Submission) -> None:
     import nbformat
 
+    too_deep = (f"the notebook's JSON nests more than {MAX_JSON_DEPTH} levels deep, which no Jupyter notebook does; "
+                "re-download it or submit the .py file")
     try:
         nb = json.loads(sub.raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        sub.problem = f"the notebook is not valid JSON ({exc}); re-download it or submit the .py file"
+        sub.problem = f"the notebook is not valid JSON ({str(exc)[:200]}); re-download it or submit the .py file"
+        return
+    except (RecursionError, MemoryError):  # the decoder's own nesting limit
+        sub.problem = too_deep
+        return
+    if _json_depth(nb, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        sub.problem = too_deep
         return
     try:
         node = nbformat.from_dict(nb)
         nbformat.validate(node)
     except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         sub.problem = f"the file is not a valid Jupyter notebook ({first})"
         return
     for index, (source, tags) in enumerate(notebook_code_cells(nb)):

@@ -52,3 +52,49 @@ def test_notebook_cells_skip_checks_and_magics(tmp_path):
 
 def test_strip_magics_keeps_indentation():
     assert strip_magics("if x:\n    !ls") == "if x:\n    pass  # removed: !ls"
+
+
+DEEP_SOURCES = {
+    # each is legal Python that CPython's parser or compiler gives up on (RecursionError / MemoryError)
+    "unary minus": "x = " + "-" * 5000 + "1\n",
+    "not": "x = " + "not " * 20000 + "1\n",
+    "attributes": "x = a" + ".b" * 20000 + "\n",
+    "calls": "x = f" + "()" * 20000 + "\n",
+    "lambdas": "x = " + "lambda: " * 5000 + "1\n",
+    "sum": "x = " + "+".join(["1"] * 20000) + "\n",
+    # parses, but deeper than any recursive reader after the parser may safely walk
+    "just parseable": "x = " + "-" * 400 + "1\n",
+}
+
+
+def test_any_nesting_is_a_clear_problem_not_a_crash(tmp_path):
+    for name, source in DEEP_SOURCES.items():
+        sub = load_submission(write(tmp_path, "storage.py", source), "storage")
+        assert sub.problem and "too deeply" in sub.problem and not sub.cells, (name, sub.problem)
+
+
+def test_deep_notebook_cell_is_skipped_alone(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("def f():\n    return 1"),
+                nbformat.v4.new_code_cell("y = " + "-" * 5000 + "1")]
+    sub = load_submission(write(tmp_path, "s.ipynb", nbformat.writes(nb)), "storage")
+    assert sub.problem is None and len(sub.cells) == 2
+    assert sub.cells[0][0].startswith("def f") and "too deeply" in sub.cells[1][0]
+
+
+def test_deeply_nested_notebook_json_is_a_clear_problem(tmp_path):
+    for depth in (100, 100_000):  # under and over the JSON decoder's own recursion limit
+        doc = '{"cells": [], "metadata": {"x": ' + "[" * depth + "]" * depth + '}, "nbformat": 4, "nbformat_minor": 5}'
+        sub = load_submission(write(tmp_path, "s.ipynb", doc), "storage")
+        assert sub.problem and "nests more than" in sub.problem, (depth, sub.problem)
+
+
+def test_every_bundled_solution_and_mistake_is_within_the_nesting_bounds():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "solutions"
+    files = sorted(root.glob("*/*.py")) + sorted(root.glob("*/mistakes/*.py"))
+    assert files
+    for path in files:
+        sub = load_submission(path, path.stem)
+        assert sub.problem is None or "too deeply" not in sub.problem, path
