@@ -115,6 +115,9 @@ class Template:
                                  self.lane, dataclasses.replace(limits, **TEMPLATE_RLIMITS))
         self.mode = "ns" if launch.sandboxed else "uid" if launch.separate_uid else "group"
         launch.command[-1] = self.mode
+        if launch.sandboxed and Path(launch.command[0]).name == "bwrap":
+            # the template is the namespace's init: its children can neither kill nor stop it
+            launch.command.insert(1, "--as-pid-1")
         self.popen = subprocess.Popen(launch.command, cwd=self.lane, env=launch.env, stdin=subprocess.DEVNULL,
                                       stdout=subprocess.DEVNULL, stderr=self.log, pass_fds=(theirs.fileno(),),
                                       start_new_session=True, preexec_fn=launch.preexec)

@@ -16,8 +16,9 @@ before the next child is forked the template sweeps the lane: it SIGKILLs every 
 it can reach (``kill(-1)``: inside its own PID namespace under bubblewrap, or every process of
 the lane's own uid), reaps them, and deletes everything the child could write (its directory,
 /tmp, /dev/shm, SysV IPC objects). The template is not dumpable, so a child (same uid, no
-capabilities) can neither ptrace it nor read its memory; a child can only kill or stop it, which
-costs the lane a new template and no other student anything. A child's address-space limit is a
+capabilities) can neither ptrace it nor read its memory. Under bubblewrap it is the namespace's
+init (``--as-pid-1``), which the kernel protects from its children's signals; elsewhere a child
+that kills or stops it costs the lane a new template and no other student anything. A child's address-space limit is a
 cold worker's plus what the template imported beyond a cold worker, so a student may allocate
 exactly as much as in a cold worker (those pages are shared with the template besides).
 """
@@ -107,6 +108,7 @@ def _close_all_but(keep: set[int]) -> None:
 def _spare(inbox: socket.socket, ctl: socket.socket) -> dict | None:
     """In a forked child before it has a student: do what does not depend on one, then wait for one."""
     os.setsid()  # its own session and process group: a timeout kills it with everything it starts
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh interpreter (the template ignores it)
     ctl.detach()  # closed below with the rest; detached so its finaliser cannot close a reused number
     _close_all_but({0, 1, 2, inbox.fileno()})
     import random
@@ -351,6 +353,9 @@ def main(argv: list[str]) -> None:
     # children run under the same uid: not dumpable means they cannot ptrace us or read our memory
     libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # whatever a child leaves behind is ours to reap
+    # as the PID namespace's init (bwrap --as-pid-1) only signals we handle can reach us from inside:
+    # ignoring SIGINT leaves children no way to kill or stop the template
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         loaded = preload()
         import torch
