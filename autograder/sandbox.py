@@ -152,6 +152,28 @@ def sandbox_available() -> bool:
     return confinement().bwrap
 
 
+def hidden_data_dirs() -> list[Path]:
+    """Folders of grading data inside what the sandbox mounts (standard library only: no sklearn import).
+
+    scikit-learn's bundled datasets (``sklearn/datasets/data``), and the data root given to
+    ``tensorgrade grade --data-root`` (torchvision's MNIST files) should it lie in a mounted folder.
+    """
+    import importlib.util
+
+    found = []
+    try:
+        spec = importlib.util.find_spec("sklearn")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        found.append(Path(spec.origin).resolve().parent / "datasets" / "data")
+    root = os.environ.get("TENSORGRADE_DATA_ROOT")  # autograder.datasets.DATA_ROOT_ENV (that module imports torch)
+    if root:
+        found.append(Path(root).resolve())
+    mounted = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path("/usr")]
+    return [d for d in found if d.is_dir() and any(d.is_relative_to(m) for m in mounted)]
+
+
 def bwrap_prefix(workdir: Path, limits: Limits | None = None) -> list[str]:
     """An allow-list filesystem: system libraries, the Python environment, the runtime, the workdir.
 
@@ -184,6 +206,10 @@ def bwrap_prefix(workdir: Path, limits: Limits | None = None) -> list[str]:
             args += ["--ro-bind", str(env_dir), str(env_dir)]
     for name in RUNTIME_FILES:
         args += ["--ro-bind", str(runtime / name), f"{SANDBOX_ROOT}/autograder/{name}"]
+    # grading data must not be readable inside (hw5's held-out test set is drawn from scikit-learn's bundled
+    # digits, which sit in the mounted Python environment): an empty read-only tmpfs hides each such folder
+    for hidden in hidden_data_dirs():
+        args += ["--size", "4096", "--tmpfs", str(hidden), "--remount-ro", str(hidden)]
     # the student's writes land in RAM the size limit bounds, never on the grader's disk
     args += ["--size", size, "--tmpfs", str(workdir)]
     for path in sorted(workdir.iterdir()):
