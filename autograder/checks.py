@@ -14,9 +14,46 @@ from typing import Any
 import numpy as np
 import torch
 
+from autograder import diagrams
+
 
 class Mistake(AssertionError):
-    """A failed check; its message is the feedback the student reads."""
+    """A failed check; its message is the feedback the student reads.
+
+    ``diagram``: a spec of :mod:`autograder.diagrams` (shapes, broadcasting, storage) drawn next to
+    the message; built from values the grader holds, never sent anywhere but the results.
+    """
+
+    def __init__(self, message: str = "", *, diagram: dict | None = None) -> None:
+        super().__init__(message)
+        self.diagrams: list[dict] = [diagram] if diagram else []
+
+
+def attach(exc: BaseException, spec: dict | None) -> None:
+    """Add a diagram to a failure (a Mistake, or a StudentFault the grader saw), at most a few per failure."""
+    if spec is None:
+        return
+    found = diagrams_of(exc)
+    if spec not in found and len(found) < diagrams.MAX_PER_TEST:
+        found.append(spec)
+    with contextlib.suppress(AttributeError, TypeError):
+        exc.diagrams = found  # type: ignore[attr-defined]
+
+
+def diagrams_of(exc: BaseException) -> list[dict]:
+    """The diagrams a failure carries (cleaned again: the list is only ever ours, but stay strict)."""
+    found = exc.__dict__.get("diagrams") if hasattr(exc, "__dict__") else None
+    if type(found) is not list:
+        return []
+    return [s for s in (diagrams.clean(d) for d in found[: diagrams.MAX_PER_TEST]) if s is not None]
+
+
+def _drawn(build: Any, *args: Any, **kwargs: Any) -> dict | None:
+    """A diagram, or None when the values cannot be drawn: a picture never turns into a grader error."""
+    try:
+        return build(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - odd student values (meta, sparse, huge) just get no picture
+        return None
 
 
 def fmt_shape(shape: Any) -> str:
@@ -41,7 +78,8 @@ def expect_tensor_meta(actual: Any, expected: torch.Tensor, what: str, *, check_
     """Type, shape, dtype and device, in that order; never broadcasts."""
     expect_type(actual, torch.Tensor, what)
     if actual.shape != expected.shape:
-        raise Mistake(f"{what} has shape {fmt_shape(actual.shape)}, expected {fmt_shape(expected.shape)}")
+        raise Mistake(f"{what} has shape {fmt_shape(actual.shape)}, expected {fmt_shape(expected.shape)}",
+                      diagram=_drawn(diagrams.shape_spec, what, actual.shape, expected.shape))
     if actual.dtype != expected.dtype:
         raise Mistake(f"{what} has dtype {actual.dtype}, expected {expected.dtype}")
     if check_device and actual.device.type != expected.device.type:
@@ -101,20 +139,59 @@ def same_storage(a: Any, b: Any) -> bool:
     if type(a) is np.ndarray or type(b) is np.ndarray:
         as_np = (lambda v: v if type(v) is np.ndarray else v.detach().cpu().numpy())
         return bool(np.shares_memory(as_np(a), as_np(b)))
+    if a.layout != torch.strided or b.layout != torch.strided:
+        return False  # sparse and other layouts have no single storage to share (and refuse to show one)
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
 
 
-def expect_view_of(result: torch.Tensor, base: Any, what: str, base_name: str = "the input") -> None:
-    """The result must use the input's storage (a view), not a copy."""
+def storage_diagram(what: str, result: Any, base: Any, base_name: str, shares: bool, must_share: bool,
+                    expected: Any = None) -> dict | None:
+    """The storage strip of ``base`` with the elements ``result`` (and the expected view) cover; tensors only."""
+    tensors = (result, base) + ((expected,) if expected is not None else ())
+    if any(type(t) is not torch.Tensor or t.device.type == "meta" or t.layout != torch.strided for t in tensors):
+        return None
+    return _drawn(diagrams.storage_spec, what, base, base_name, result, shares, must_share, expected)
+
+
+def expect_view_of(result: torch.Tensor, base: Any, what: str, base_name: str = "the input", *,
+                   expected: torch.Tensor | None = None) -> None:
+    """The result must use the input's storage (a view), not a copy.
+
+    ``expected``: the right view, made by the grader of a tensor laid out like ``base``; the
+    diagram then shows which elements of the storage it covers.
+    """
     if not same_storage(result, base):
         raise Mistake(f"{what} is a copy, but it must be a view of {base_name} (share its storage); "
-                      "use slicing, view() or t() rather than clone(), indexing with a list, or torch.tensor()")
+                      "use slicing, view() or t() rather than clone(), indexing with a list, or torch.tensor()",
+                      diagram=storage_diagram(what, result, base, base_name, False, True, expected))
 
 
 def expect_not_shared(result: torch.Tensor, base: Any, what: str, base_name: str = "the input") -> None:
     """The result must own its memory."""
     if same_storage(result, base):
-        raise Mistake(f"{what} shares memory with {base_name}, but it must be an independent copy")
+        raise Mistake(f"{what} shares memory with {base_name}, but it must be an independent copy",
+                      diagram=storage_diagram(what, result, base, base_name, True, False))
+
+
+@contextlib.contextmanager
+def broadcasting(what: str, operands: dict[str, Any], yours: Any = None) -> Iterator[None]:
+    """Around the call and checks of a broadcasting operation: a failure inside draws the operands' shapes.
+
+    ``operands`` maps names to the shapes the grader passed (``{"x": x.shape, "mean": m.shape}``).
+    A shape diagram already on the failure (yours vs expected) is folded into the broadcast one.
+    """
+    try:
+        yield
+    except Exception as exc:  # a Mistake or a StudentFault; on a grader bug the picture is never shown
+        found = diagrams_of(exc)
+        shapes = [d for d in found if d["kind"] == "shape"]
+        spec = _drawn(diagrams.broadcast_spec, what, operands,
+                      shapes[0]["yours"] if shapes and yours is None else yours)
+        if spec is not None:
+            with contextlib.suppress(AttributeError, TypeError):
+                exc.diagrams = [d for d in found if d["kind"] != "shape"]  # type: ignore[attr-defined]
+            attach(exc, spec)
+        raise
 
 
 def expect_unchanged(after: Any, before: torch.Tensor | np.ndarray, name: str) -> None:
@@ -168,7 +245,9 @@ def naming_mistakes(actual: Any, hints: Any) -> Iterator[None]:
     except Mistake as exc:
         hint = diagnose(actual, hints)
         if hint:
-            raise Mistake(f"{exc}. {hint}") from None
+            named = Mistake(f"{exc}. {hint}")
+            named.diagrams = diagrams_of(exc)
+            raise named from None
         raise
 
 
@@ -189,7 +268,8 @@ def expect_matrix(actual: Any, expected: torch.Tensor, what: str, *, rtol: float
         same = actual.device.type != "meta" and first_difference(actual.mT, expected, rtol, atol) is None
         raise Mistake(f"{what} has shape {fmt_shape(actual.shape)}, expected {fmt_shape(expected.shape)}: "
                       f"{'it is the transpose of the right answer' if same else 'it looks transposed'} "
-                      f"(one row per {rows}, one column per input)")
+                      f"(one row per {rows}, one column per input)",
+                      diagram=_drawn(diagrams.shape_spec, what, actual.shape, expected.shape))
     expect_tensor(actual, expected, what, rtol=rtol, atol=atol)
 
 
