@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import torch
 
-from autograder.checks import Mistake
+from autograder.checks import Mistake, diagrams_of
+from autograder.diagrams import MAX_PER_TEST
+from autograder.diagrams import text as diagram_text
 from autograder.proxy import Session, StudentFault, StudentProxy
 from autograder.results import VISIBILITIES, TestResult
 
@@ -47,6 +49,7 @@ class Credit:
         self.passed = 0
         self.failures: list[str] = []
         self.reasons: list[str] = []  # the failures without their labels, to merge identical ones
+        self.diagrams: list[dict] = []  # diagrams: pictures of the failed cases (autograder/diagrams.py)
 
     @contextlib.contextmanager
     def case(self, label: str) -> Iterator[None]:
@@ -56,6 +59,7 @@ class Credit:
         except (Mistake, StudentFault) as exc:
             self.failures.append(f"{label}: {exc}" if label else str(exc))
             self.reasons.append(str(exc))
+            self.diagrams += [d for d in diagrams_of(exc) if d not in self.diagrams]  # diagrams
         else:
             self.passed += 1
 
@@ -190,6 +194,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             result.status = "error"
             result.output = "the grader itself failed on this test; your instructor has been told"
             ctx.grader_errors.append(f"{item.nodeid}: {type(exc).__name__}: {exc}")
+    if result.status == "failed":  # diagrams: a picture per failure (few), its text form after the feedback
+        found = (diagrams_of(call.excinfo.value) if call.excinfo is not None else []) + (
+            credit.diagrams if credit is not None else [])
+        kinds = [d["kind"] for d in found]  # the first picture of each kind: more of the same add nothing
+        result.diagrams = [d for i, d in enumerate(found) if d["kind"] not in kinds[:i]][:MAX_PER_TEST]
+        if result.diagrams:
+            result.output = "\n\n".join([result.output, *map(diagram_text, result.diagrams)])
     item._tg_recorded = True
     ctx.results.append(result)
 
