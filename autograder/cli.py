@@ -12,7 +12,7 @@ from autograder.assignment import UnknownAssignment
 # verb modules, in the order --help lists them; each has add_parser() and run()
 VERBS = ("autograder.commands.demo", "autograder.commands.check", "autograder.commands.grade",
          "autograder.commands.report", "autograder.commands.export", "autograder.commands.doctor",
-         "release.cli")
+         "autograder.commands.mutants", "release.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
