@@ -24,6 +24,7 @@ import nbformat
 import autograder.assignment as assignment_paths
 from autograder.assignment import REPO_DIR, Assignment, all_assignments
 from release import gradescope, nbgrader_export, notebooks, otter_export, student
+from release.answers import student_source
 from release.public_checks import CHECKS_PATH, py_literal
 
 FILES_DIR = REPO_DIR / "tests" / "files"
@@ -60,7 +61,7 @@ def normalize(relative: str, data: bytes) -> bytes:
     if not relative.endswith(".ipynb"):
         return data
     nb = nbformat.reads(data.decode(), as_version=4)
-    literal = py_literal(CHECKS_PATH.read_text())
+    literal = py_literal(student_source(CHECKS_PATH))
     for cell in nb.cells:
         cell.source = cell.source.replace(literal, CHECKS_PLACEHOLDER)
     return (nbformat.writes(nb) + "\n").encode()

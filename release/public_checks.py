@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 
 from autograder.assignment import PACKAGE_DIR
+from release.answers import HARNESS_PATH, student_source, withheld
 
-HARNESS_PATH = Path(__file__).with_name("harness_runtime.py")
-CHECKS_PATH = PACKAGE_DIR / "checks.py"
+CHECKS_PATH = PACKAGE_DIR / "checks.py"  # embedded in notebooks as the student edition carries it
 # what the embedded harness can stand in for when public tests import from the engine
 PROVIDED = {"autograder.checks": None,  # None: every name of the embedded checks module
             "autograder.proxy": {"StudentFault", "StudentError", "StudentTimeout", "StudentCrash", "BadReply", "Call",
@@ -30,7 +29,8 @@ class UnsupportedPublicTest(ValueError):
 
 def check_imports(tests_source: str, filename: str = "test_public.py") -> None:
     """Refuse engine imports that the notebook harness cannot provide, naming the line."""
-    checks_names = _module_names(CHECKS_PATH.read_text())
+    checks_names = _module_names(student_source(CHECKS_PATH))
+    hidden = set(withheld(CHECKS_PATH))
     for node in ast.walk(ast.parse(tests_source)):
         if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "autograder" for a in node.names):
             raise UnsupportedPublicTest(f"{filename}:{node.lineno}: use `from autograder.checks import ...`, "
@@ -41,6 +41,10 @@ def check_imports(tests_source: str, filename: str = "test_public.py") -> None:
                 raise UnsupportedPublicTest(f"{filename}:{node.lineno}: public tests may import only from "
                                             f"{', '.join(PROVIDED)}, not {node.module}")
             for alias in node.names:
+                if node.module == "autograder.checks" and alias.name in hidden:
+                    raise UnsupportedPublicTest(
+                        f"{filename}:{node.lineno}: {node.module}.{alias.name} answers an exercise, so student "
+                        "bundles do not carry it: check the property directly in the test instead")
                 known = checks_names if allowed is None else allowed
                 if alias.name not in known:
                     raise UnsupportedPublicTest(f"{filename}:{node.lineno}: {node.module}.{alias.name} is not "
@@ -154,7 +158,7 @@ def setup_cell(assignment: str, tests_source: str, groups: dict[str, list[str]])
         "_tg = _tg_sys.modules['tensorgrade_notebook'] = _tg_types.ModuleType('tensorgrade_notebook')",
         f"exec(compile({py_literal(HARNESS_PATH.read_text())}, 'tensorgrade_notebook.py', 'exec'), _tg.__dict__)",
         f"run_checks = _tg.setup(globals(), assignment={assignment!r}, groups={json.dumps(groups, sort_keys=True)},",
-        f"    checks_source={py_literal(CHECKS_PATH.read_text())},",
+        f"    checks_source={py_literal(student_source(CHECKS_PATH))},",
         f"    tests_source={py_literal(tests_source)})",
         "print('public checks ready: run_checks() runs them all')",
     ])

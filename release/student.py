@@ -15,7 +15,7 @@ from autograder.assignment import Assignment
 from release import classroom, notebooks, public_checks
 from release.assignments import expected_files
 from release.sources import read_optional, source_dir
-from release.vendor import engine_files, pyproject_text
+from release.vendor import engine_contents, pyproject_text
 from release.verify import verify, verify_files
 from release.zipfiles import write_zip
 
@@ -74,8 +74,8 @@ def bundle_files(assignment: Assignment) -> dict[str, bytes]:
         files[classroom.WORKFLOW_PATH] = classroom.workflow(assignment, tests_source, groups).encode()
         files.update({rel: text.encode() for rel, text in classroom.check_files(tests_source, groups).items()})
     files["README.md"] = readme(assignment, bool(tests_source.strip())).encode()
-    for relative, source in engine_files(assignment, with_graders=False).items():
-        files[f"{MARKER}/{relative}"] = source.read_bytes()
+    for relative, content in engine_contents(assignment, with_graders=False).items():
+        files[f"{MARKER}/{relative}"] = content
     files[f"{MARKER}/pyproject.toml"] = pyproject_text(assignment, "student").encode()
     return files
 

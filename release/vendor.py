@@ -1,18 +1,19 @@
 """A copy of the grading engine for a bundle: what ``tensorgrade check`` or a Gradescope run needs, nothing more.
 
-The student edition carries the one assignment's ``assignment.toml`` and no hidden grader; the
-autograder edition carries that assignment's graders. Other assignments, solutions and the
-release tool never ship.
+The student edition carries the one assignment's ``assignment.toml`` and no hidden grader, and
+its engine files are the student-safe text of :mod:`release.answers` (no function that answers
+an exercise); the autograder edition carries that assignment's graders and the engine as it is.
+Other assignments, solutions and the release tool never ship.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import tomllib
 from pathlib import Path
 
 from autograder.assignment import PACKAGE_DIR, REPO_DIR, Assignment
+from release.answers import student_source
 
 SKIP_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
@@ -37,6 +38,15 @@ def engine_files(assignment: Assignment, with_graders: bool) -> dict[str, Path]:
         if with_graders or path.name == "assignment.toml":
             files[f"autograder/graders/{assignment.name}/{relative.as_posix()}"] = path
     return files
+
+
+def engine_contents(assignment: Assignment, with_graders: bool) -> dict[str, bytes]:
+    """Relative path in the bundle -> content; the student edition withholds functions that answer exercises."""
+    files = engine_files(assignment, with_graders)
+    if with_graders:
+        return {relative: source.read_bytes() for relative, source in files.items()}
+    return {relative: (student_source(source).encode() if source.suffix == ".py" and source.is_relative_to(PACKAGE_DIR)
+                       else source.read_bytes()) for relative, source in files.items()}
 
 
 def pyproject_text(assignment: Assignment, edition: str) -> str:
@@ -77,10 +87,10 @@ def pyproject_text(assignment: Assignment, edition: str) -> str:
 def write_engine(dest: Path, assignment: Assignment, *, with_graders: bool) -> list[Path]:
     """Copy the engine into ``dest`` (``dest/autograder/...`` and ``dest/pyproject.toml``)."""
     written = []
-    for relative, source in engine_files(assignment, with_graders).items():
+    for relative, content in engine_contents(assignment, with_graders).items():
         target = dest / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        target.write_bytes(content)
         written.append(target)
     edition = "autograder" if with_graders else "student"
     (dest / "pyproject.toml").write_text(pyproject_text(assignment, edition))

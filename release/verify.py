@@ -2,7 +2,9 @@
 
 Secrets are every line between solution markers in ``solutions/*/`` and every distinctive line of
 ``autograder/graders/*/*.py``. A line that also appears in something public (a stub, the public
-tests, the instructions, the engine) is not a secret. Files are matched line by line: a bundle line
+tests, the instructions, the engine as student bundles carry it) is not a secret: the engine's
+own functions that answer an exercise are withheld from students (:mod:`release.answers`), so
+their lines stay secrets, allowed only in a Gradescope autograder bundle. Files are matched line by line: a bundle line
 equal to a secret, or containing a long one, is a leak reported with its file and line.
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder.assignment import PACKAGE_DIR, all_assignments
+from release.answers import CONTAINED, HARNESS_PATH, MIN_SOLUTION, TRIVIAL, student_source
 from release.assignments import expected_files
-from release.public_checks import HARNESS_PATH
 from release.sources import source_dir
 from release.stubs import solution_lines
 
@@ -27,12 +28,8 @@ STUDENT, AUTOGRADER, INSTRUCTOR = "student", "autograder", "instructor"
 # what each kind of file may hold: students nothing secret; a Gradescope autograder the hidden graders;
 # an instructor's source notebook (nbgrader source/, otter master) the solutions
 FORBIDDEN = {STUDENT: ("solution", "hidden grader"), AUTOGRADER: ("solution",), INSTRUCTOR: ("hidden grader",)}
-MIN_SOLUTION = 8  # shorter solution lines ("pass", "x = 0") say nothing about the answer
 MIN_GRADER = 20  # grader lines shorter than this are boilerplate
-CONTAINED = 24  # secrets at least this long are found inside longer lines too
 ANCHOR = 16
-TRIVIAL = re.compile(r"^(import |from \S+ import|@pytest\.mark\.|[\w.]+\)?:?$|[)\]}]+[,:]?$|#)")
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -110,14 +107,14 @@ def short_path(path: Path) -> str:
 
 
 def public_lines() -> set[str]:
-    """Lines anyone may see: generated student files, public tests, instructions, the engine, the harness."""
+    """Lines anyone may see: generated student files, public tests, instructions, the student engine, the harness."""
     lines: set[str] = set()
     for assignment in all_assignments():
         for content in expected_files(assignment).values():
             lines |= _stripped_lines(content)
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         if "graders" not in path.relative_to(PACKAGE_DIR).parts:
-            lines |= _stripped_lines(path.read_text())
+            lines |= _stripped_lines(student_source(path))
     lines |= _stripped_lines(HARNESS_PATH.read_text())  # embedded in every notebook
     return lines
 
@@ -149,6 +146,7 @@ def secrets() -> Secrets:
     """The secrets of every assignment now (recomputed when a source file changes)."""
     paths = [a.solution for a in all_assignments()] + _grader_files()
     paths += [source_dir(a) / n for a in all_assignments() for n in ("test_public.py", "INSTRUCTIONS.md")]
+    paths += sorted(PACKAGE_DIR.glob("*.py"))  # the engine's student-safe text decides what is public
     return _cached_secrets(tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists()))
 
 
@@ -202,8 +200,9 @@ def scan_files(files: dict[str, bytes], policy: str) -> list[Leak]:
     """Leaks in named file contents under one policy (student, autograder or instructor)."""
     table = secrets()
     kinds = _allowed_for(FORBIDDEN[policy], table)
-    if policy == AUTOGRADER:  # a line a hidden grader also has is not a solution leak in the grader's own bundle
+    if policy == AUTOGRADER:  # a line the graders or the full engine have is not a leak in the grader's own bundle
         grader_lines = {line for path in _grader_files() for line in _stripped_lines(path.read_text())}
+        grader_lines |= {line for path in PACKAGE_DIR.rglob("*.py") for line in _stripped_lines(path.read_text())}
         table = Secrets({k: {s: o for s, o in v.items() if s not in grader_lines} for k, v in table.lines.items()})
     if policy == INSTRUCTOR:  # likewise a grader line that is also solution code, in a file meant to hold solutions
         solution = {line for a in all_assignments() for line in solution_lines(a.solution.read_text())}
@@ -241,7 +240,7 @@ def scan_tree(root: Path) -> list[Leak]:
         return scan_files({root.name: root.read_bytes()}, STUDENT)
     by_policy: dict[str, dict[str, bytes]] = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_FILE_BYTES:
+        if path.is_file():  # every file, links and large ones too: what is not read cannot be cleared
             relative = path.relative_to(root).as_posix()
             by_policy.setdefault(policy_for(root, relative), {})[relative] = path.read_bytes()
     return sorted((leak for policy, files in by_policy.items() for leak in scan_files(files, policy)),

@@ -8,8 +8,11 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.assignment import all_assignments, load_assignment
+from autograder.assignment import PACKAGE_DIR, all_assignments, load_assignment
+from autograder.cli import main
+from release.answers import answering, student_source, withheld, withhold
 from release.assignments import expected_files
+from release.public_checks import UnsupportedPublicTest, check_imports
 from release.stubs import solution_lines
 from release.verify import (
     AUTOGRADER,
@@ -95,7 +98,8 @@ def _zip_bytes(tmp_path, members: dict[str, str]) -> bytes:
 
 
 def test_policies_allow_what_each_bundle_is_for():
-    solution = next(iter(secrets().lines["solution"]))
+    engine = "\n".join(p.read_text() for p in PACKAGE_DIR.rglob("*.py"))
+    solution = next(s for s in secrets().lines["solution"] if s not in engine)
     grader = a_grader_line()
     files = {"a.py": f"{solution}\n".encode(), "b.py": f"{grader}\n".encode()}
     assert {leak.kind for leak in scan_files(files, STUDENT)} == {"solution", "hidden grader"}
@@ -131,3 +135,48 @@ def test_cli_verify_exits_1_and_names_the_leak(tmp_path, capsys):
     assert "LEAK CHECK FAILED" in out and "test_public.py:" in out and "hidden grader" in out
     assert main(["release", "verify", str(tmp_path / "missing")]) == 2
     json.dumps(str(out))  # printable, no markup left over
+
+
+def test_engine_functions_that_answer_an_exercise_are_withheld_from_students():
+    """checks.same_storage is hw1's answer; expect_view_of answers it through a call: neither ships to students."""
+    checks = PACKAGE_DIR / "checks.py"
+    assert {"same_storage", "expect_view_of", "expect_not_shared"} <= set(withheld(checks))
+    text = student_source(checks)
+    assert "untyped_storage().data_ptr() ==" not in text and "shares_memory" not in text
+    assert not scan_files({"autograder/checks.py": text.encode()}, STUDENT)
+    # the full engine is what the leak check catches in a student bundle (and allows in Gradescope's)
+    full = {"autograder/checks.py": checks.read_bytes()}
+    assert any(leak.kind == "solution" for leak in scan_files(full, STUDENT))
+    assert not scan_files(full, AUTOGRADER)
+    namespace: dict = {}
+    exec(compile(text, "checks.py", "exec"), namespace)  # still a working module: the rest of the checks are there
+    namespace["expect_value"](3, 3, "x")
+    with pytest.raises(NotImplementedError, match="would answer an exercise"):
+        namespace["same_storage"](1, 2)
+
+
+def test_withholding_follows_calls_and_keeps_signatures():
+    source = ("def answer(x):\n    return x.untyped_storage().data_ptr()  # the solution\n\n\n"
+              "def uses(x):\n    return answer(x) + 1\n\n\ndef unrelated(y: int = 2) -> int:\n    return y\n")
+    names = answering(source, {"return x.untyped_storage().data_ptr()": "hw"})
+    assert names == ["answer", "uses"]
+    out = withhold(source, names, "m")
+    assert "def uses(x):" in out and "def unrelated(y: int = 2) -> int:" in out and "data_ptr" not in out
+
+
+def test_public_tests_may_not_import_a_withheld_helper():
+    with pytest.raises(UnsupportedPublicTest, match="same_storage answers an exercise"):
+        check_imports("from autograder.checks import Mistake, same_storage\n")
+
+
+def test_student_release_of_every_assignment_leaks_no_solution_line(tmp_path):
+    """Every file of every student bundle: engine, notebooks (embedded cells), workflow, zips."""
+    assert main(["release", "student", "--all", "--out", str(tmp_path)]) == 0
+    table = secrets().lines["solution"]
+    for assignment in all_assignments():
+        for root in (tmp_path / assignment.name, tmp_path / f"{assignment.name}.zip"):
+            assert scan_tree(root) == []
+        for path in (tmp_path / assignment.name).rglob("*"):
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                assert not [s for s in table if len(s) >= 24 and s in text], path
