@@ -4,13 +4,21 @@ The offline default is scikit-learn's bundled handwritten digits (1,797 real 8×
 When a data root holds torchvision's MNIST or FashionMNIST files (``<root>/MNIST/raw/...``,
 as ``torchvision.datasets.MNIST(root, download=True)`` leaves them), the real torchvision
 loaders read them instead; nothing is ever downloaded. Images come out as float32 in [0, 1].
+
+Graders judge on disguised data (:func:`disguise`): a transformation drawn from a secret seed in the
+trusted process, once per grading run (:func:`secret_seed`), and applied to train, validation
+and test alike: a fresh split, shuffled order, permuted classes, permuted pixels and per-pixel
+intensity changes. A model still learns it as well as the plain data (an MLP does not care in
+which order pixels come), but a submission that knows the public data cannot look the test
+images up. The public checks keep the plain data.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +121,73 @@ def grading_split(prefer: list[str] | tuple[str, ...] = ("mnist", "fashion_mnist
             if name in TORCHVISION_CLASSES and has_torchvision_files(Path(root), name):
                 return load_torchvision_split(name, Path(root), seed=seed, max_train=max_train)
     return load_digits_split(seed=seed)
+
+
+_SECRET: list[int] = []
+
+
+def secret_seed() -> int:
+    """The seed of this grading run's disguise: drawn once per process from the OS, never sent anywhere."""
+    if not _SECRET:
+        _SECRET.append(secrets.randbits(63))
+    return _SECRET[0]
+
+
+def resplit(data: Split, seed: int) -> Split:
+    """Train, validation and test drawn again from the union of the three, keeping their sizes.
+
+    With digits the public split seed would say which images are the test set; a secret one does not.
+    """
+    images = torch.cat([data.train_x, data.val_x, data.test_x])
+    labels = torch.cat([data.train_y, data.val_y, data.test_y])
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    a, b = len(data.train_y), len(data.train_y) + len(data.val_y)
+    parts = [order[:a], order[a:b], order[b:]]
+    return replace(data, train_x=images[parts[0]], train_y=labels[parts[0]], val_x=images[parts[1]],
+                   val_y=labels[parts[1]], test_x=images[parts[2]], test_y=labels[parts[2]])
+
+
+def disguise(data: Split, seed: int) -> Split:
+    """The same transformation, from ``seed``, applied to every part of ``data`` (each part also shuffled).
+
+    Pixels are permuted and each gets its own scale in [0.75, 1.25] and offset in [-0.1, 0.1] (so
+    neither the set of an image's values nor its pixels' order matches the public image); class k
+    becomes class ``perm[k]``. Fully connected models learn the result exactly as well as the plain
+    data; nothing in it says which public image a disguised one was.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    classes = data.num_classes
+    class_perm = torch.randperm(classes, generator=generator)
+    shape = data.train_x.shape[1:]
+    pixels = int(torch.tensor(shape).prod()) if len(shape) else 1
+    pixel_perm = torch.randperm(pixels, generator=generator)
+    scale = 0.75 + 0.5 * torch.rand(pixels, generator=generator)
+    offset = 0.2 * torch.rand(pixels, generator=generator) - 0.1
+
+    def images(x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(len(x), pixels)[:, pixel_perm].float()
+        return (flat * scale + offset).reshape(len(x), *shape).contiguous()
+
+    def part(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        order = torch.randperm(len(y), generator=generator)
+        return images(x[order]), class_perm[y[order]]
+
+    (trx, try_), (vax, vay), (tex, tey) = (part(data.train_x, data.train_y), part(data.val_x, data.val_y),
+                                           part(data.test_x, data.test_y))
+    return replace(data, train_x=trx, train_y=try_, val_x=vax, val_y=vay, test_x=tex, test_y=tey)
+
+
+def held_out_split(prefer: list[str] | tuple[str, ...] = ("mnist", "fashion_mnist"), root: Path | None = None,
+                   seed: int | None = None, max_train: int | None = None) -> Split:
+    """What graders judge on: :func:`grading_split`, split again (digits) and disguised from a secret seed.
+
+    ``seed`` defaults to this grading run's :func:`secret_seed`; tests pass their own.
+    """
+    seed = secret_seed() if seed is None else seed
+    data = grading_split(prefer, root, seed=seed % 2**31, max_train=max_train)
+    if data.name == "digits":
+        data = resplit(data, seed + 1)
+    return disguise(data, seed + 2)
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

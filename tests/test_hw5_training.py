@@ -22,6 +22,7 @@ HW5 = load_assignment("hw5_training")
 # mistake file -> {grader test that must lose points: a phrase its feedback must contain}
 MISTAKES = {
     "missing_zero_grad": {"test_train_epoch_steps": "call optimizer.zero_grad()",
+                          "test_train_epoch_device": "on CPU first: loss.backward() ran while .grad still held",
                           "test_fit_accuracy": "below the required"},
     "eval_mode_never_called": {"test_evaluate_modes": "call model.eval()"},
     "evaluate_records_gradients": {"test_evaluate_modes": "with torch.no_grad()"},

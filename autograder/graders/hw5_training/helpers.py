@@ -3,13 +3,18 @@
 Models, loaders, loss functions and optimizers handed to the student's functions are grader
 code shipped to the worker (``student.trusted``) and recorded there: a spy optimizer logs
 zero_grad/step, hooks log backward passes (and whether stale gradients were still in .grad),
-forward hooks log ``model.training`` and ``torch.is_grad_enabled()``. Every decision on what
-was recorded is made in the grader. The held-out test labels never leave the grader.
+forward hooks log ``model.training`` and ``torch.is_grad_enabled()``. Those records live in
+the student's process, so they only *name* a mistake: points come from outcomes the grader
+computes itself (the weights one right epoch of SGD gives, the accuracy of a model whose
+output changes in training mode or with gradients on, weights the grader sets per epoch).
+The held-out data is disguised from a secret seed (``autograder.datasets``) and its labels
+never leave the grader.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,14 +22,14 @@ import torch
 
 from autograder.assignment import load_assignment
 from autograder.checks import Mistake
-from autograder.datasets import Split, data_root, grading_split
+from autograder.datasets import Split, data_root, held_out_split
 from autograder.proxy import RemoteObject, StudentError, describe_error
 
 SETTINGS = load_assignment(Path(__file__).resolve().parent.name).extra.get("fit", {})
 
 
 def split() -> Split:
-    """The grading data: digits, unless the data root given to the grader holds MNIST/FashionMNIST files."""
+    """The grading data, disguised for this grading run: digits, unless the data root holds MNIST/FashionMNIST."""
     root = data_root()
     return _split(str(root) if root is not None else None)
 
@@ -32,7 +37,7 @@ def split() -> Split:
 @functools.lru_cache(maxsize=2)
 def _split(root: str | None) -> Split:
     prefer = tuple(SETTINGS.get("prefer", ()))
-    data = grading_split(prefer, Path(root) if root else None)
+    data = held_out_split(prefer, Path(root) if root else None)
     limit = SETTINGS.get(data.name, {}).get("max_train")
     if limit and len(data.train_y) > limit:
         data = replace(data, train_x=data.train_x[:limit], train_y=data.train_y[:limit])
@@ -88,17 +93,30 @@ def scale_transform(factor):
     return transform
 
 
-def spy_setup(weight, bias, images, labels, batch_size, training, device):
-    """A linear model, loader, loss and spy optimizer that log every step of a training loop."""
+def spy_setup(weight, bias, images, labels, batch_size, training, device, lr=0.0, probe=False, sampler=None):
+    """A linear model, loader, loss and spy optimizer that log every step of a training loop.
+
+    ``lr`` > 0 makes the weights after one epoch say how the epoch ran (the grader recomputes
+    them); ``probe`` appends a layer whose output is wrong in training mode or with gradients
+    on, so an evaluation that is not in eval mode under no_grad gets a wrong accuracy;
+    ``sampler``: indices for a SubsetRandomSampler, as split_loaders builds its loaders.
+    """
     import torch
     from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data import DataLoader, SubsetRandomSampler, TensorDataset
 
     events = []
-    model = nn.Linear(weight.shape[1], weight.shape[0], dtype=weight.dtype)
+    linear = nn.Linear(weight.shape[1], weight.shape[0], dtype=weight.dtype)
     with torch.no_grad():
-        model.weight.copy_(weight)
-        model.bias.copy_(bias)
+        linear.weight.copy_(weight)
+        linear.bias.copy_(bias)
+
+    class Probe(nn.Module):
+        def forward(self, logits):
+            # in training mode, or recording gradients, every prediction moves to the next class
+            return logits.roll(1, dims=-1) if self.training or torch.is_grad_enabled() else logits
+
+    model = nn.Sequential(linear, Probe()) if probe else linear
     model.to(device).train(training)
     model.register_forward_hook(lambda m, args, out: events.append(["forward", m.training, torch.is_grad_enabled()]))
 
@@ -106,7 +124,7 @@ def spy_setup(weight, bias, images, labels, batch_size, training, device):
         return param.grad is not None and bool(param.grad.abs().sum() > 0)
 
     # a tensor hook runs before the new gradient is added to .grad: what .grad holds then is left over
-    model.weight.register_hook(lambda grad: events.append(["backward", stale(model.weight)]))
+    linear.weight.register_hook(lambda grad: events.append(["backward", stale(linear.weight)]))
 
     class SpyOptimizer(torch.optim.SGD):
         def zero_grad(self, set_to_none=True):
@@ -114,13 +132,26 @@ def spy_setup(weight, bias, images, labels, batch_size, training, device):
             return super().zero_grad(set_to_none)
 
         def step(self, closure=None):
-            events.append(["step", stale(model.weight)])
+            events.append(["step", stale(linear.weight)])
             return super().step(closure)
 
-    optimizer = SpyOptimizer(model.parameters(), lr=0.0)  # lr 0: the loss of every batch is known here
+    optimizer = SpyOptimizer(model.parameters(), lr=lr)
     optimizer.events = events
-    loader = DataLoader(TensorDataset(images, labels), batch_size=batch_size, shuffle=False)
-    return {"model": model, "loader": loader, "loss_fn": nn.CrossEntropyLoss(), "optimizer": optimizer}
+    data = TensorDataset(images, labels)
+    if sampler is None:
+        loader = DataLoader(data, batch_size=batch_size, shuffle=False)
+    else:
+        loader = DataLoader(data, batch_size=batch_size, sampler=SubsetRandomSampler(list(sampler)))
+    return {"model": model, "loader": loader, "loss_fn": nn.CrossEntropyLoss(), "optimizer": optimizer,
+            "linear": linear}
+
+
+def linear_state(linear):
+    """The weight and bias of the spy's linear layer, as plain CPU tensors."""
+    import torch
+
+    with torch.no_grad():
+        return {name: getattr(linear, name).detach().to("cpu", copy=True) for name in ("weight", "bias")}
 
 
 def meta_setup(in_features, classes, n, batch_size):
@@ -164,29 +195,70 @@ def predict(model, images, device):
     return torch.cat(outputs)
 
 
-def fit_with_schedule(module_name, train_set, val_set, device, schedule):
-    """Run the student's fit with evaluate scripted to ``schedule`` and a snapshot after each train_epoch."""
+def fit_with_schedule(module_name, train_set, val_set, device, schedules):
+    """Run the student's fit with train_epoch and evaluate scripted by the grader.
+
+    The scripted train_epoch sets every floating parameter to ``epoch_value(e)`` (in place, as
+    training does) and returns ``schedules["train_loss"][e]``; the scripted evaluate returns
+    ``schedules["val_accuracy"][e]`` for the validation set and ``schedules["train_accuracy"][e]``
+    for the training set. Which epoch's weights fit returned is read off the values it ends with.
+    """
     import sys
+
+    import torch
 
     module = sys.modules[module_name]
     real_train, real_evaluate = module.train_epoch, module.evaluate
-    snapshots = []
+    epochs = len(schedules["val_accuracy"])
+    state = {"epoch": 0, "evaluated": []}
 
     def train_epoch(model, *args, **kwargs):
-        loss = real_train(model, *args, **kwargs)
-        snapshots.append({k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()})
-        return loss
+        state["epoch"] += 1
+        with torch.no_grad():
+            for param in model.parameters():
+                if param.is_floating_point():
+                    param.fill_(0.25 * state["epoch"] + 0.125)
+        return float(schedules["train_loss"][min(state["epoch"], epochs) - 1])
 
-    def evaluate(model, *args, **kwargs):
-        return float(schedule[min(max(len(snapshots) - 1, 0), len(schedule) - 1)])
+    def evaluate(model, loader, *args, **kwargs):
+        epoch = min(max(state["epoch"], 1), epochs) - 1
+        dataset = getattr(loader, "dataset", None)
+        if dataset is train_set:
+            state["evaluated"].append("train")
+            return float(schedules["train_accuracy"][epoch])
+        state["evaluated"].append("val" if dataset is val_set else "other")
+        return float(schedules["val_accuracy"][epoch])
 
     module.train_epoch, module.evaluate = train_epoch, evaluate
     try:
-        model = module.fit(train_set, val_set, device, epochs=len(schedule), seed=0)
+        model = module.fit(train_set, val_set, device, epochs=epochs, seed=0)
     finally:
         module.train_epoch, module.evaluate = real_train, real_evaluate
-    returned = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-    return {"snapshots": snapshots, "returned": returned}
+    values = []
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.is_floating_point() and param.numel() and param.device.type != "meta":
+                values.append([float(param.min()), float(param.max())])
+    return {"trained": state["epoch"], "evaluated": state["evaluated"][:100], "values": values}
+
+
+def epoch_value(epoch: int) -> float:
+    """What the scripted train_epoch sets every parameter to in epoch ``epoch`` (counted from 1)."""
+    return 0.25 * epoch + 0.125
+
+
+def finite_floats(value: object, limit: int = 10_000) -> list[float] | None:
+    """A list of finite numbers from the worker as floats, or None (wrong types, huge ints, NaN, too long)."""
+    if type(value) is not list or len(value) > limit:
+        return None
+    out = []
+    for v in value:
+        if type(v) is int and abs(v) < 2**53:
+            v = float(v)
+        if type(v) is not float or not math.isfinite(v):
+            return None
+        out.append(v)
+    return out
 
 
 def digits_sample(n: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,9 @@
-"""Hidden graders for hw5: one training epoch and one evaluation, watched by spies and hooks."""
+"""Hidden graders for hw5: one training epoch and one evaluation, judged by outcomes the grader recomputes.
+
+The spies' records (optimizer calls, hooks) live in the student's process: they name what went
+wrong, but points need outcomes computed here: the weights after one epoch of SGD with lr > 0,
+the mean loss, the accuracy of a model whose output is wrong in training mode or with gradients on.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ import pytest
 import torch
 
 from autograder.checks import Mistake, expect_close
-from autograder.graders.hw5_training.helpers import meta_setup, spy_setup
+from autograder.graders.hw5_training.helpers import linear_state, meta_setup, spy_setup, trusted
 from autograder.proxy import StudentError
 
 # ---------------------------------------------------------------- train_epoch
 
 
 RAGGED = dict(n=10, features=6, classes=3, batch_size=4)  # batches of 4, 4 and 2
+LR = 0.5  # large enough that every step shows in the weights
+MAX_EVENTS = 1000  # a record longer than this was not written by an epoch of three batches
 
 
 def ragged_data(seed: int = 0):
@@ -33,8 +40,25 @@ def batches(labels: torch.Tensor) -> list[slice]:
     return [slice(i, i + size) for i in range(0, len(labels), size)]
 
 
-def analyse_training(events: list, n_batches: int) -> None:
-    """Name the first thing wrong in a recorded training epoch."""
+def clean_events(value: object) -> list[tuple]:
+    """The spy's record as tuples of exact types; anything else is a record the student's code rewrote."""
+    shapes = {"forward": (bool, bool), "backward": (bool,), "step": (bool,), "zero_grad": ()}
+    if type(value) is not list or len(value) > MAX_EVENTS:
+        raise Mistake("the grader's record of the training loop was replaced or flooded: leave the optimizer's "
+                      "attributes alone")
+    events = []
+    for item in value:
+        if (type(item) is not list or not item or type(item[0]) is not str or item[0] not in shapes
+                or len(item) != 1 + len(shapes[item[0]])
+                or any(type(v) is not t for v, t in zip(item[1:], shapes[item[0]]))):
+            raise Mistake("the grader's record of the training loop holds entries it never writes: leave the "
+                          "optimizer's attributes alone")
+        events.append(tuple(item))
+    return events
+
+
+def analyse_training(events: list[tuple], n_batches: int) -> None:
+    """Name the first thing wrong in a recorded training epoch (the record is a claim: it only names)."""
     forwards = [e for e in events if e[0] == "forward"]
     if not forwards:
         raise Mistake("train_epoch never ran the model")
@@ -58,14 +82,64 @@ def analyse_training(events: list, n_batches: int) -> None:
                       "zero_grad → backward → step")
 
 
+NO_GRAPH = "does not require grad and does not have a grad_fn"
+
+
+def run_train_epoch(student, setup: dict, device: str):
+    """The student's train_epoch on a grader setup; a loop run under no_grad is told so in words."""
+    try:
+        return student.train_epoch(setup["model"], setup["loader"], setup["loss_fn"], setup["optimizer"], device)
+    except StudentError as exc:
+        message = exc.error.get("message") if type(exc.error) is dict else None
+        if type(message) is str and NO_GRAPH in message[:2000]:
+            raise Mistake("train_epoch's loss.backward() found no computation graph: gradients were disabled "
+                          "while the loss was computed. The training loop must not run under torch.no_grad() "
+                          "(only evaluation does)") from None
+        raise
+
+
+def sgd_epoch(weight, bias, images, labels, lr: float) -> dict[str, torch.Tensor]:
+    """The weights after one right epoch (zero_grad → forward → loss → backward → step per batch), computed here."""
+    w, b = weight.clone().requires_grad_(True), bias.clone().requires_grad_(True)
+    for part in batches(labels):
+        loss = torch.nn.functional.cross_entropy(images[part] @ w.T + b, labels[part])
+        gw, gb = torch.autograd.grad(loss, (w, b))
+        with torch.no_grad():
+            w -= lr * gw
+            b -= lr * gb
+    return {"weight": w.detach(), "bias": b.detach()}
+
+
+def expect_trained(student, setup: dict, weight, bias, images, labels) -> None:
+    """The weights after the student's epoch are those of a right epoch of SGD (outcome, not record)."""
+    after = trusted(student, "train_epoch", linear_state, setup["linear"])
+    expected = sgd_epoch(weight, bias, images, labels, LR)
+    if type(after) is not dict or set(after) != {"weight", "bias"} or any(
+            type(after[k]) is not torch.Tensor or after[k].shape != expected[k].shape
+            or after[k].dtype != expected[k].dtype or after[k].device.type != "cpu" for k in after):
+        raise Mistake("the model's weights after train_epoch could not be read back: do not replace the model's "
+                      "layers or parameters")
+    if all(torch.equal(after[k], v) for k, v in (("weight", weight), ("bias", bias))):
+        raise Mistake("train_epoch did not change the model's weights: every batch needs zero_grad → forward → "
+                      "loss → backward → step with the optimizer it was given")
+    if not all(torch.allclose(after[k], expected[k], rtol=1e-4, atol=1e-5) for k in expected):
+        raise Mistake("the weights after train_epoch are not those of one epoch of zero_grad → forward → loss → "
+                      "backward → optimizer.step() per batch, in the loader's order, with the optimizer given")
+
+
+def steps_case(student, seed: int, device: str = "cpu") -> None:
+    weight, bias, images, labels = ragged_data(seed)
+    setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], False, device, LR)
+    run_train_epoch(student, setup, device)
+    analyse_training(clean_events(setup["optimizer"].events), len(batches(labels)))
+    expect_trained(student, setup, weight, bias, images, labels)
+
+
 @pytest.mark.points(2)
 def test_train_epoch_steps(student, credit):
-    """train_epoch: model.train(), then zero_grad → backward → step for every batch"""
-    weight, bias, images, labels = ragged_data(1)
+    """train_epoch: model.train(), then zero_grad → backward → step for every batch (checked on the weights)"""
     with credit.case("3 batches (4, 4, 2), model handed over in eval mode"):
-        setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], False, "cpu")
-        student.train_epoch(setup["model"], setup["loader"], setup["loss_fn"], setup["optimizer"], "cpu")
-        analyse_training(setup["optimizer"].events, len(batches(labels)))
+        steps_case(student, 1)
 
 
 def loss_variants(weight, bias, images, labels) -> dict[str, float]:
@@ -84,42 +158,72 @@ def loss_variants(weight, bias, images, labels) -> dict[str, float]:
     }
 
 
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-6)
+
+
+# a loader like split_loaders' validation loader: a SubsetRandomSampler over 7 of 10 samples, so the
+# loader's dataset is larger than what it yields (batches of 4 and 3, in an order the grader does not know)
+SAMPLED = [0, 2, 3, 5, 6, 8, 9]
+
+
 @pytest.mark.points(2)
 def test_train_epoch_loss(student, credit):
     """train_epoch returns the mean loss per sample, a short last batch weighted by its size"""
     for seed in (2, 3):
         weight, bias, images, labels = ragged_data(seed)
         with credit.case(f"10 samples in batches of 4, 4, 2 (data {seed})"):
+            # lr 0: the loss of every batch is known here, whatever order the steps ran in
             setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu")
-            result = student.train_epoch(setup["model"], setup["loader"], setup["loss_fn"], setup["optimizer"], "cpu")
+            result = run_train_epoch(student, setup, "cpu")
             variants = loss_variants(weight, bias, images, labels)
             if type(result) is torch.Tensor:
                 raise Mistake("train_epoch returned a tensor; return a Python float (loss.item())")
-            if type(result) is float and not math.isclose(result, variants["right"], rel_tol=1e-5, abs_tol=1e-6):
+            if type(result) is float and math.isfinite(result) and not close(result, variants["right"]):
                 for mistake, value in list(variants.items())[1:]:
-                    if math.isclose(result, value, rel_tol=1e-5, abs_tol=1e-6):
+                    if close(result, value) and not close(value, variants["right"]):
                         raise Mistake(f"train_epoch returned {result:.5g}, {mistake}")
             expect_close(result, variants["right"], "train_epoch's mean loss")
+    weight, bias, images, labels = ragged_data(5)
+    with credit.case("a SubsetRandomSampler loader over 7 of 10 samples (as split_loaders makes)"):
+        setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu", 0.0,
+                                False, SAMPLED)
+        result = run_train_epoch(student, setup, "cpu")
+        logits = images[SAMPLED] @ weight.T + bias
+        right = torch.nn.functional.cross_entropy(logits, labels[SAMPLED]).item()
+        whole = torch.nn.functional.cross_entropy(logits, labels[SAMPLED], reduction="sum").item() / len(labels)
+        if type(result) is float and close(result, whole) and not close(whole, right):
+            raise Mistake(f"train_epoch returned {result:.5g}: it divided by len(loader.dataset) (10), but a "
+                          "loader with a sampler yields only its sampler's 7 samples; count the samples you see")
+        expect_close(result, right, "train_epoch's mean loss")
 
 
 @pytest.mark.points(1)
 def test_train_epoch_device(student, credit):
     """train_epoch moves each batch to `device` (checked with the model on the meta device)"""
     with credit.case("model on 'meta', batches arriving on CPU"):
+        try:
+            # points only for a train_epoch that trains: the same kind of epoch on CPU must be right first
+            steps_case(student, 6)
+        except Mistake as exc:
+            raise Mistake(f"on CPU first: {exc}") from None
         setup = student.trusted(meta_setup, 6, 3, 10, 4)
         try:
-            student.train_epoch(setup["model"], setup["loader"], setup["loss_fn"], setup["optimizer"], "meta")
+            run_train_epoch(student, setup, "meta")
         except StudentError as exc:
             if exc.type_name == "NotImplementedError":
                 raise
             raise Mistake(f"train_epoch failed with the model on device 'meta': {exc}. Move every batch with "
                           ".to(device), never to a fixed device such as 'cpu' or 'cuda'") from None
         seen = setup["optimizer"].seen
+        if type(seen) is not list or len(seen) > MAX_EVENTS or not all(
+                type(s) is list and len(s) == 2 and all(type(d) is str for d in s) for s in seen):
+            raise Mistake("the grader's record of the loss calls was replaced: leave the optimizer's attributes alone")
         if not seen:
             raise Mistake("train_epoch never called loss_fn")
         if any(s != ["meta", "meta"] for s in seen):
-            raise Mistake(f"the loss received outputs and labels on {seen[0]} with the model on 'meta'; move both "
-                          "inputs and labels to `device`")
+            raise Mistake(f"the loss received outputs and labels on {[d[:20] for d in seen[0]]} with the model on "
+                          "'meta'; move both inputs and labels to `device`")
 
 
 # ---------------------------------------------------------------- evaluate
@@ -149,16 +253,29 @@ def test_evaluate_accuracy(student, credit, device):
         if type(result) is float and math.isclose(result, 5.0, rel_tol=1e-6):
             raise Mistake("evaluate returned the number of correct predictions; divide by the number of samples")
         expect_close(result, accuracy, "evaluate's accuracy")
+    with credit.case("a SubsetRandomSampler loader over 7 of 10 samples (as split_loaders makes)"):
+        setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], False, device, 0.0,
+                                False, SAMPLED)
+        result = student.evaluate(setup["model"], setup["loader"], device)
+        correct = int((images[SAMPLED] @ weight.T + bias).argmax(dim=1).eq(labels[SAMPLED]).sum())
+        if type(result) is float and math.isclose(result, correct / len(labels), rel_tol=1e-6):
+            raise Mistake(f"evaluate returned {result:.4g}: it divided by len(loader.dataset) (10), but a loader "
+                          "with a sampler yields only its sampler's 7 samples; count the samples you see")
+        expect_close(result, correct / len(SAMPLED), "evaluate's accuracy")
 
 
 @pytest.mark.points(2)
 def test_evaluate_modes(student, credit):
-    """evaluate runs the model in eval mode with gradient recording off"""
-    weight, bias, images, labels, _ = evaluation_data()
+    """evaluate runs the model in eval mode with gradient recording off (its accuracy shows it)"""
+    weight, bias, images, labels, accuracy = evaluation_data()
     with credit.case("model handed over in training mode"):
-        setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu")
-        student.evaluate(setup["model"], setup["loader"], "cpu")
-        forwards = [e for e in setup["optimizer"].events if e[0] == "forward"]
+        # the last layer moves every prediction in training mode or with gradients on: the accuracy is
+        # only right when both are off, whatever the spies' records say
+        setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu", 0.0,
+                                True)
+        result = student.evaluate(setup["model"], setup["loader"], "cpu")
+        events = clean_events(setup["optimizer"].events)
+        forwards = [e for e in events if e[0] == "forward"]
         if not forwards:
             raise Mistake("evaluate never ran the model")
         if any(e[1] for e in forwards):
@@ -167,5 +284,10 @@ def test_evaluate_modes(student, credit):
         if any(e[2] for e in forwards):
             raise Mistake("evaluate recorded gradients (torch.is_grad_enabled() was True): wrap the loop in "
                           "`with torch.no_grad():`")
-        if any(e[0] in ("backward", "step") for e in setup["optimizer"].events):
+        if any(e[0] in ("backward", "step") for e in events):
             raise Mistake("evaluate changed the model (backward or step ran): evaluation must not train")
+        if type(result) is float and not math.isclose(result, accuracy, rel_tol=1e-6):
+            raise Mistake(f"evaluate gave {result:.4g} with a model whose answers are right only in eval mode "
+                          f"under torch.no_grad() (expected {accuracy:.4g}): call model.eval() and wrap the loop "
+                          "in `with torch.no_grad():`")
+        expect_close(result, accuracy, "evaluate's accuracy")

@@ -10,7 +10,9 @@ import torch
 from autograder.checks import Mistake, expect_tensor_meta
 from autograder.graders.hw5_training.helpers import (
     SETTINGS,
+    epoch_value,
     expect_object,
+    finite_floats,
     fit_with_schedule,
     predict,
     split,
@@ -23,47 +25,83 @@ from autograder.proxy import RemoteObject, StudentError, StudentFault, StudentTi
 # ---------------------------------------------------------------- fit
 
 
-SCHEDULE = (0.30, 0.90, 0.50, 0.40)  # the best validation accuracy comes in epoch 2 of 4
+# six epochs whose scripted results make every way of choosing an epoch choose a different one
+SCHEDULES = {
+    "val_accuracy": [0.30, 0.90, 0.50, 0.20, 0.60, 0.40],  # best in epoch 2, worst in epoch 4
+    "train_loss": [0.90, 0.80, 0.30, 0.70, 0.60, 0.65],  # lowest in epoch 3
+    "train_accuracy": [0.50, 0.60, 0.70, 0.80, 0.95, 0.90],  # best on the training set in epoch 5
+}
+BEST = 2
+WRONG_EPOCHS = {
+    6: "the weights of the last epoch, not those of epoch 2, which had the best validation accuracy. "
+       "model.state_dict() holds references to the live parameters, which keep changing: keep "
+       "copy.deepcopy(model.state_dict()) and load it back at the end",
+    4: "the weights of epoch 4, which had the *lowest* validation accuracy: keep the epoch whose accuracy is "
+       "higher than the best so far (accuracy > best), not lower",
+    3: "the weights of epoch 3, which had the lowest training loss: choose the epoch by its validation accuracy "
+       "(evaluate on the validation set), not by the training loss",
+    5: "the weights of epoch 5, which had the best accuracy on the training set: evaluate on the validation "
+       "set (val_set), not on the training data",
+    1: "the weights of epoch 1: the best weights were never updated after the first epoch (compare each "
+       "epoch's validation accuracy with the best so far and keep a copy when it is higher)",
+}
+
+
+def returned_epoch(values: object) -> int | None:
+    """The epoch whose scripted weights fit ended with: every parameter equal to that epoch's value."""
+    if type(values) is not list or not values or len(values) > 10_000:
+        return None
+    found = set()
+    for pair in values:
+        if type(pair) is not list or len(pair) != 2 or any(type(v) is not float for v in pair) or pair[0] != pair[1]:
+            return None
+        found.add(pair[0])
+    if len(found) != 1:
+        return None
+    (value,) = found
+    epochs = [e for e in range(1, len(SCHEDULES["val_accuracy"]) + 1) if epoch_value(e) == value]
+    return epochs[0] if epochs else None
 
 
 @pytest.mark.points(3)
 def test_fit_keeps_best_weights(student, credit):
-    """fit returns a copy of the weights of its best validation epoch, not the last"""
-    with credit.case(f"validation accuracies {', '.join(map(str, SCHEDULE))}"):
+    """fit returns a copy of the weights of its best validation epoch, chosen on the validation set"""
+    with credit.case(f"validation accuracies {', '.join(map(str, SCHEDULES['val_accuracy']))}"):
         sets = subset_sets(student, 300, 100)
         run = trusted(student, "fit", fit_with_schedule, student.session.submission.module, sets["train"],
-                      sets["val"], "cpu", list(SCHEDULE))
-        snapshots, returned = run["snapshots"], run["returned"]  # made by the grader's own helper
-        if len(snapshots) != len(SCHEDULE):
-            raise Mistake(f"fit called train_epoch {len(snapshots)} times for epochs={len(SCHEDULE)}: call your "
+                      sets["val"], "cpu", SCHEDULES)
+        if type(run) is not dict or type(run.get("trained")) is not int or type(run.get("values")) is not list:
+            raise Mistake("fit's run could not be read back: fit must return the model it trained")
+        epochs = len(SCHEDULES["val_accuracy"])
+        if run["trained"] != epochs:
+            raise Mistake(f"fit called train_epoch {run['trained']} times for epochs={epochs}: call your "
                           "train_epoch once per epoch and evaluate on the validation set after it")
-
-        def same(a: dict, b: dict) -> bool:
-            return (type(a) is dict and type(b) is dict and a.keys() == b.keys()
-                    and all(type(a[k]) is torch.Tensor and type(b[k]) is torch.Tensor and a[k].shape == b[k].shape
-                            and torch.equal(a[k], b[k]) for k in a))
-
-        best = SCHEDULE.index(max(SCHEDULE))
-        if same(returned, snapshots[best]):
+        if not run["values"]:
+            raise Mistake("the model fit returns has no parameters to train")
+        # the grader set every parameter to a value of its own in each epoch: the values fit ends with say which
+        epoch = returned_epoch(run["values"])
+        if epoch == BEST:
             return
-        if same(returned, snapshots[-1]):
-            raise Mistake(f"fit returned the weights of the last epoch, not those of epoch {best + 1}, which had the "
-                          "best validation accuracy. model.state_dict() holds references to the live parameters, "
-                          "which keep changing: keep copy.deepcopy(model.state_dict()) and load it back at the end")
-        raise Mistake(f"the weights fit returned are those of no epoch; expected those of epoch {best + 1}, which had "
-                      "the best validation accuracy")
+        evaluated = run.get("evaluated") if type(run.get("evaluated")) is list else []
+        if "val" not in evaluated and "train" not in evaluated:
+            raise Mistake("fit never called your evaluate on the validation set: call evaluate(model, val_loader, "
+                          "device) after each train_epoch and keep the weights of the best epoch")
+        if epoch in WRONG_EPOCHS:
+            raise Mistake(f"fit returned {WRONG_EPOCHS[epoch]}")
+        raise Mistake(f"the weights fit returned are those of no epoch; expected those of epoch {BEST}, which had "
+                      "the best validation accuracy (load the saved state_dict back before returning)")
 
 
 def clean_curve(history) -> dict | None:
-    """The student's curve as plain floats, or None when it is not the documented shape."""
+    """The student's curve as finite floats, or None when it is not the documented shape."""
     if type(history) is not dict:
         return None
     curve = {}
     for key in ("train_loss", "val_accuracy"):
-        values = history.get(key)
-        if type(values) is not list or not all(type(v) in (float, int) for v in values):
+        values = finite_floats(history.get(key))
+        if values is None:
             return None
-        curve[key] = [float(v) for v in values]
+        curve[key] = values
     return curve
 
 
