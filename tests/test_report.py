@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import shutil
 import subprocess
@@ -231,3 +233,143 @@ def test_pages_render_in_headless_chromium(site_before, tmp_path):
     assert [(i["id"], i["width"] > 200) for i in dave["images"]] == [("training-curve", True)]
     screenshot(tmp_path, out / "index.html", "class-page")
     screenshot(tmp_path, out / "students" / "dave.html", "student-page", "1000,1200")
+
+
+# ---------------------------------------------------------------- diagrams next to the feedback
+
+from autograder import diagrams  # noqa: E402 - the diagram tests below are one section of this file
+from autograder.results import Report, TestResult  # noqa: E402
+
+SHAPE = diagrams.shape_spec("row_view(x, 1)", (3, 5), (5,))
+BROADCAST = diagrams.broadcast_spec("normalize(img)", {"img": (3, 4, 5), "mean": (3,)})
+
+
+def drawn_report(*tests: TestResult, extra: dict | None = None) -> dict:
+    return Report(assignment="hw1_storage", submission="storage.py", tests=list(tests), extra=extra or {}).to_dict()
+
+
+def failed_with(name: str, nodeid: str, message: str, *specs: dict, visibility: str = "visible") -> TestResult:
+    output = "\n\n".join([message, *map(diagrams.text, specs)])  # as the plugin writes it
+    return TestResult(name=name, max_score=2.0, score=0.0, status="failed", output=output, nodeid=nodeid,
+                      visibility=visibility, diagrams=list(specs))
+
+
+EVIL = "<script>alert('owned')</script>"
+HOSTILE_CURVE = {"train_loss": [math.nan, math.inf, -math.inf, 2**2000, 1e308, 0.5, None],
+                 "val_accuracy": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], "threshold": math.nan,
+                 "test_accuracy": 2**2000, "fit_seconds": math.inf, "dataset": EVIL * 400}
+
+
+@pytest.fixture(scope="module")
+def diagram_site(tmp_path_factory):
+    """Pages of: a really graded view mistake, hand-made shape/broadcast failures, and a hostile record."""
+    from autograder.runner import grade
+
+    root = tmp_path_factory.mktemp("diagrams")
+    graded = grade(HW1, HW1.mistakes_dir / "row_view_clone.py", select="test_row_view").to_dict()
+    tampered = {"diagrams": {
+        "test_x.py::test_0": [{"kind": "broadcast", "what": EVIL, "operands": [[EVIL, [2]], ["b", [3]]]},
+                              {"kind": "storage", "what": "f", "rows": [{}] * 10**4, "must_share": True},
+                              *[{"kind": "shape"}] * 10**4],
+        "test_x.py::test_1": "not a list", "test_x.py::test_2": [[1, 2, 3]]},
+        "training_curve": HOSTILE_CURVE, "training_curve_nan": {"loss": [math.nan] * 5}}
+    with open_gradebook(root / "gradebook.sqlite") as gradebook:
+        record(gradebook, found("hana", b"def row_view(x, i):\n    return x[i].clone()\n"), graded, assignment=HW1)
+        record(gradebook, found("ivan", b"x = 2\n"), drawn_report(
+            failed_with("row_view returns row i", "g.py::test_shape", "row_view(x, 1) has shape (3, 5), expected "
+                        "(5,)", SHAPE),
+            failed_with("normalize broadcasts", "g.py::test_bc", "normalize(img) raised RuntimeError", BROADCAST),
+            failed_with("hidden shapes", "g.py::test_hidden", "SECRET-SHAPE", SHAPE, visibility="hidden")),
+               assignment=HW1)
+        hostile = Report(assignment="hw1_storage", submission="storage.py", notes=["N" * 10**6, EVIL],
+                         problem="P" * 10**6 + EVIL, extra=tampered, tests=[
+                             TestResult("a" * 10_000 + EVIL, 1.0, 0.0, "failed", EVIL + "B" * (8 * 2**20),
+                                        nodeid="test_x.py::test_0"),
+                             TestResult(EVIL, 1.0, 0.0, "pwned", "fine", nodeid="test_x.py::test_1"),
+                             TestResult("third", 1.0, 0.0, "failed", "x", nodeid="test_x.py::test_2")])
+        record(gradebook, found(EVIL + "mallory", b"y = 3\n", name=EVIL * 100), hostile.to_dict(), assignment=HW1)
+        pages = write_site(gradebook, HW1, root / "site", as_of=BEFORE, similarity=False).student_pages
+    return root, pages
+
+
+def test_a_graded_mistake_shows_its_storage_picture(diagram_site):
+    _, pages = diagram_site
+    hana = pages["hana"].read_text(encoding="utf-8")
+    row = hana[hana.index("row_view returns row i as a view"):]
+    row = row[:row.index("</tr>")]
+    assert row.count('<figure class="diagram"><svg ') == 1 and "storage of x (15 elements)" in row
+    assert "is a copy, but it must be a view" in row
+    assert "index  0  1  2" not in row  # the picture replaces the text form on the page
+
+
+def test_shape_and_broadcast_pictures_and_their_visibility(diagram_site, tmp_path):
+    root, pages = diagram_site
+    ivan = pages["ivan"].read_text(encoding="utf-8")
+    assert ivan.count('<figure class="diagram">') == 2
+    assert "shapes of row_view(x, 1)" in ivan and "dimension -1 cannot broadcast: sizes 5 vs 3" in ivan
+    assert "SECRET-SHAPE" not in ivan  # the hidden test: neither its text nor its picture before the due date
+    with open_gradebook(root / "gradebook.sqlite") as gradebook:
+        after = write_site(gradebook, HW1, tmp_path, as_of=AFTER, similarity=False, only={"ivan"})
+    assert after.student_pages["ivan"].read_text(encoding="utf-8").count('<figure class="diagram">') == 3
+
+
+def test_hostile_values_render_escaped_and_cut(diagram_site):
+    _, pages = diagram_site
+    (key,) = [k for k in pages if k.endswith("mallory")]
+    page = pages[key].read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert len(page) < 400_000  # an 8 MiB message, a megabyte of notes and of problem: each cut
+    assert "more characters not shown" in page
+    # of the tampered diagrams only the one valid spec is drawn, with its strings escaped; the rest are dropped
+    assert page.count('<figure class="diagram">') == 1 and "<svg " in page
+    assert 'class="error"' in page  # an unknown status is shown as an error, not a template crash
+    # the hostile curve is drawn (its non-finite points are gaps); an all-NaN curve is not a figure
+    assert '<figure id="training-curve"><img src="data:image/png;base64,' in page
+    assert 'id="training-curve-nan"' not in page
+    assert "test accuracy not a finite number" in page
+
+
+def test_hostile_curves_are_parsed_not_raised():
+    parsed = curve_series(HOSTILE_CURVE)
+    assert parsed is not None
+    losses = parsed[1]["train_loss"]
+    assert [v == v for v in losses] == [False, False, False, False, False, True, False]  # NaN where undrawable
+    assert training_curve({"epoch": [1e308, 2**2000], "loss": [1.0, 2.0]}) is not None
+    assert training_curve({"loss": list(range(10**6))}) is not None  # thinned, not a million points
+
+
+DIAGRAM_PROBE = """<script>
+window.addEventListener("load", () => {
+  const svgs = Array.from(document.querySelectorAll("figure.diagram svg")).map(s => {
+    const box = s.getBoundingClientRect();
+    return {width: box.width, height: box.height, texts: s.querySelectorAll("text").length,
+            inside: box.right <= document.documentElement.clientWidth + 1};
+  });
+  const probe = document.createElement("pre");
+  probe.id = "probe";
+  probe.textContent = JSON.stringify({svgs, scripts: document.scripts.length});
+  document.body.appendChild(probe);
+});
+</script>"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which(CHROMIUM), reason=NO_CHROMIUM)
+def test_diagram_pages_render_in_headless_chromium(diagram_site, tmp_path):
+    _, pages = diagram_site
+    for key, count in (("hana", 1), ("ivan", 2)):
+        probed = tmp_path / f"probe-{key}.html"
+        probed.write_text(pages[key].read_text(encoding="utf-8").replace("</body>", DIAGRAM_PROBE + "</body>"),
+                          encoding="utf-8")
+        done = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", probed.as_uri())
+        match = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
+        assert match, f"chromium printed no DOM (exit {done.returncode}): {done.stderr[-600:]}"
+        seen = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+        assert len(seen["svgs"]) == count and seen["scripts"] == 1  # only the probe's own script
+        assert all(s["width"] > 150 and s["height"] > 60 and s["texts"] >= 6 for s in seen["svgs"])
+        shot = screenshot(tmp_path, pages[key], f"diagrams-{key}", "1100,900")
+        keep = os.environ.get("TG_KEEP_SCREENSHOTS")  # to look at them: set it to a folder
+        if keep:
+            shutil.copy(shot, keep)
+    (mallory,) = [p for k, p in pages.items() if k.endswith("mallory")]
+    screenshot(tmp_path, mallory, "hostile", "1100,900")

@@ -12,6 +12,28 @@ from matplotlib.figure import Figure
 
 ACCENT, MUTED, BAD = "#2563eb", "#94a3b8", "#dc2626"
 X_KEYS = ("epoch", "epochs", "step", "steps", "iteration", "iterations")
+MAX_SERIES = 8  # curves drawn per plot (a stored curve is data a student's run produced: bound it)
+MAX_POINTS = 2000  # points per curve; longer histories are thinned evenly
+MAX_WORDS = 80  # characters of a string quoted in a caption
+
+
+DRAWABLE = 1e12  # |values| beyond this are gaps: an axis from -1e308 to 1e308 has no ticks matplotlib can place
+
+
+def number(value: object, limit: float = math.inf) -> float | None:
+    """A stored number as a finite float, else None: NaN, ±inf, bools, 2**2000 and strings are no number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) and abs(value) <= limit else None
+
+
+def _thin(values: list) -> list:
+    step = -(-len(values) // MAX_POINTS)
+    return values[::step] if step > 1 else values
 
 
 def data_uri(figure: Figure) -> str:
@@ -76,16 +98,22 @@ def late_chart(days_late: Sequence[int]) -> str:
 
 def curve_series(curve: object) -> tuple[list[float], dict[str, list[float]]] | None:
     """(x, {metric: values}) from ``{"epoch": [...], "loss": [...], ...}`` or a list of per-epoch dicts."""
-    if isinstance(curve, list) and curve and all(isinstance(r, dict) for r in curve):
-        keys = {k for r in curve for k in r}
+    if isinstance(curve, list) and curve and all(isinstance(r, dict) for r in curve[:MAX_POINTS * 10]):
+        curve = _thin(curve[:MAX_POINTS * 10])
+        keys = sorted({str(k) for r in curve for k in list(r)[:MAX_SERIES * 4]})[:MAX_SERIES * 4]
         curve = {k: [r.get(k) for r in curve] for k in keys}
     if not isinstance(curve, dict):
         return None
-    series = {str(k): v for k, v in curve.items() if isinstance(v, list) and v
-              and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v if x is not None)}
+    series = {str(k)[:MAX_WORDS]: _thin(v) for k, v in list(curve.items())[:MAX_SERIES * 4]
+              if isinstance(v, list) and v and all(isinstance(x, int | float) and not isinstance(x, bool)
+                                                   for x in v if x is not None)}
     x_key = next((k for k in X_KEYS if k in series), None)
-    x = [float(v) for v in series.pop(x_key)] if x_key else None
-    series = {k: [math.nan if v is None else float(v) for v in values] for k, values in series.items()}
+    x = ([float(i + 1) if number(v, DRAWABLE) is None else number(v, DRAWABLE) for i, v in
+          enumerate(series.pop(x_key))] if x_key else None)
+    # NaN, ±inf and numbers too big to draw are gaps in the line, not errors
+    series = {k: [math.nan if number(v, DRAWABLE) is None else number(v, DRAWABLE) for v in values]
+              for k, values in list(series.items())[:MAX_SERIES]}
+    series = {k: v for k, v in series.items() if any(not math.isnan(y) for y in v)}
     if not series:
         return None
     length = max(len(v) for v in series.values())
@@ -104,7 +132,7 @@ def training_curve(curve: object) -> str | None:
     if parsed is None:
         return None
     x, series = parsed
-    threshold = curve.get("threshold") if isinstance(curve, dict) else None
+    threshold = number(curve.get("threshold"), DRAWABLE) if isinstance(curve, dict) else None
     losses = {k: v for k, v in series.items() if "loss" in k.lower()}
     others = {k: v for k, v in series.items() if k not in losses}
     panels = [(title, group) for title, group in (("loss", losses), ("metrics", others)) if group]
@@ -113,7 +141,7 @@ def training_curve(curve: object) -> str | None:
         axes = figure.add_subplot(1, len(panels), index)
         for name, values in sorted(group.items()):
             axes.plot(x, values, marker="o", markersize=3, label=name)
-        if title == "metrics" and isinstance(threshold, int | float) and not isinstance(threshold, bool):
+        if title == "metrics" and threshold is not None:
             axes.axhline(threshold, color=BAD, linestyle="--", linewidth=1, label=f"required ({threshold:g})")
         axes.set_xlabel("epoch")
         axes.set_title(title)
@@ -127,14 +155,16 @@ def curve_caption(curve: object) -> str:
     if not isinstance(curve, dict):
         return ""
     parts = []
-    if isinstance(curve.get("test_accuracy"), int | float):
-        required = curve.get("threshold")
-        parts.append(f"test accuracy {curve['test_accuracy']:.3f}"
-                     + (f" (required {required:g})" if isinstance(required, int | float) else ""))
-    if curve.get("dataset"):
-        parts.append(f"on {curve['dataset']}")
-    if isinstance(curve.get("fit_seconds"), int | float):
-        parts.append(f"fit took {curve['fit_seconds']:g} s")
-    if curve.get("device"):
-        parts.append(f"device {curve['device']}")
+    accuracy, required, seconds = (number(curve.get(k)) for k in ("test_accuracy", "threshold", "fit_seconds"))
+    if accuracy is not None:
+        parts.append(f"test accuracy {accuracy:.3f}" + (f" (required {required:g})" if required is not None else ""))
+    elif curve.get("test_accuracy") is not None:
+        parts.append("test accuracy not a finite number")
+    for key, words in (("dataset", "on"), ("fit_seconds", "fit took"), ("device", "device")):
+        if key == "fit_seconds":
+            if seconds is not None:
+                parts.append(f"fit took {seconds:g} s")
+        elif curve.get(key):
+            text = str(curve[key]) if isinstance(curve[key], str | int | float) else "?"
+            parts.append(f"{words} {text if len(text) <= MAX_WORDS else text[:MAX_WORDS - 1] + '…'}")
     return ", ".join(parts)

@@ -77,9 +77,12 @@ def write_site(gradebook: Gradebook, assignment: Assignment, out: Path, *, as_of
         if only is not None and view.key not in only:
             continue
         for key, curve in view.curves.items():
-            png = plots.training_curve(curve)
+            try:
+                png, caption = plots.training_curve(curve), plots.curve_caption(curve)
+            except Exception:  # noqa: BLE001 - a curve no plot can show costs its figure, never the page
+                png, caption = None, ""
             if png:
-                view.figures.append((key.replace("_", "-"), png, plots.curve_caption(curve)))
+                view.figures.append((key.replace("_", "-")[:80], png, caption))
         page = out / "students" / f"{view.slug}.html"
         page.write_text(env.get_template("student.html").render(s=view, title=assignment_row.title,
                                                                  generated=generated), encoding="utf-8")

@@ -29,6 +29,11 @@ figcaption { color: var(--muted); font-size: .85rem; }
 footer { color: var(--muted); font-size: .8rem; margin-top: 40px; }
 a { color: #1d4ed8; }
 #tests td:first-child { width: 36%; } #tests td:nth-child(2) { width: 96px; }
+.feedback { display: flex; flex-wrap: wrap; gap: 10px 18px; align-items: flex-start; }
+.feedback pre { flex: 1 1 260px; }
+figure.diagram { margin: 0; padding: 6px; border: 1px solid var(--line); border-radius: 6px; background: #fff;
+                 max-width: 100%; overflow-x: auto; }
+figure.diagram svg { display: block; }
 """
 
 BASE = """<!doctype html>
@@ -73,7 +78,8 @@ STUDENT = """{% extends "base.html" %}
     {%- else %}not counted{% endif %}</td>
   <td>{% if t.feedback is none %}<span class="held">
       {%- if t.held_back %}feedback is shown after the due date{% endif %}</span>
-      {% else %}<pre>{{ t.feedback }}</pre>{% endif %}</td>
+      {% else %}<div class="feedback"><pre>{{ t.feedback }}</pre>
+      {%- for picture in t.diagrams %}<figure class="diagram">{{ picture }}</figure>{% endfor %}</div>{% endif %}</td>
 </tr>
 {% endfor %}
 </tbody></table>

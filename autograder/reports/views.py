@@ -7,10 +7,44 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from statistics import mean, median
 
+from markupsafe import Markup
+
+from autograder import diagrams
 from autograder.gradebook.models import AssignmentRow, SubmissionRow
 from autograder.similarity import Pair
 
 SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_TEXT = 20_000  # characters of one stored text shown on a page (feedback, notes, problem)
+MAX_NAME = 300  # characters of a name or key
+STATUSES = ("passed", "failed", "error", "skipped")
+
+
+def cut(text: object, limit: int = MAX_TEXT) -> str:
+    """Stored text as a bounded string: a huge message (a student can echo megabytes) is cut, and says so."""
+    text = text if isinstance(text, str) else "" if text is None else str(text)
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit:,} more characters not shown)"
+
+
+def test_diagrams(extra: object, nodeid: object, feedback: str) -> tuple[list[Markup], str]:
+    """(SVG pictures of a test's failure, its feedback without their text form) from the stored report.
+
+    The specs come from the gradebook (``extra["diagrams"][nodeid]``, written by Report.to_dict) and
+    are treated as untrusted: each is re-validated and bounded by ``diagrams.clean`` and the SVG
+    escapes every string, so only then is it marked safe for the template.
+    """
+    stored = extra.get("diagrams") if type(extra) is dict else None
+    specs = stored.get(nodeid) if type(stored) is dict and type(nodeid) is str and nodeid else None
+    if type(specs) is not list:
+        return [], feedback
+    pictures = []
+    for spec in (diagrams.clean(s) for s in specs[: diagrams.MAX_PER_TEST]):
+        if spec is None:
+            continue
+        pictures.append(Markup(diagrams.svg(spec)))  # noqa: S704 - built from a cleaned spec, strings escaped
+        feedback = feedback.replace("\n\n" + diagrams.text(spec), "", 1)  # the picture replaces its text form
+    return pictures, feedback
 
 
 def reveal(visibility: str, due: datetime | None, as_of: datetime, published: bool) -> bool:
@@ -50,6 +84,7 @@ class TestView:
     status: str
     feedback: str | None  # None: not shown yet
     held_back: bool  # feedback exists but is hidden until the due date / publication
+    diagrams: list[Markup] = field(default_factory=list)  # SVG pictures next to the feedback (when it is shown)
 
     @property
     def counted(self) -> bool:
@@ -85,13 +120,18 @@ def student_view(row: SubmissionRow, assignment: AssignmentRow, slug: str, as_of
     tests = []
     for t in row.tests:
         shown = reveal(t.visibility, due, as_of, published)
-        tests.append(TestView(name=t.name, score=t.score, max_score=t.max_score, status=t.status,
-                              feedback=t.output if shown else None, held_back=not shown and bool(t.output)))
+        pictures, feedback = test_diagrams(row.extra, t.nodeid, t.output or "") if shown else ([], "")
+        status = t.status if t.status in STATUSES else "error"
+        tests.append(TestView(name=cut(t.name, MAX_NAME), score=t.score, max_score=t.max_score, status=status,
+                              feedback=cut(feedback) if shown else None, held_back=not shown and bool(t.output),
+                              diagrams=pictures))
     return StudentView(
-        key=row.student.key, name=row.student.name or row.student.key, slug=slug, raw=row.score,
+        key=cut(row.student.key, MAX_NAME), name=cut(row.student.name or row.student.key, MAX_NAME), slug=slug,
+        raw=row.score,
         max_score=row.max_score, late_days=row.late_days, late_penalty=row.late_penalty, final=row.final_score,
         submitted=when(row.submitted_at), timestamp_source=row.timestamp_source or "", graded=when(row.graded_at),
-        filename=row.filename, problem=row.problem, notes=list(row.notes or []), tests=tests,
+        filename=cut(row.filename, MAX_NAME), problem=cut(row.problem) if row.problem else None,
+        notes=[cut(n) for n in (row.notes if type(row.notes) is list else [])[:20]], tests=tests,
         execution_time=row.execution_time, grader_error=bool(row.grader_errors),
         curves={k: v for k, v in sorted((row.extra or {}).items()) if k.startswith("training_curve")})
 
