@@ -1,7 +1,7 @@
 """The trusted side of the channel: start the worker, send requests, check replies.
 
 Graders see a :class:`StudentProxy`: ``student.row_view(x, 1)`` runs ``row_view`` in the
-worker and returns plain data, checked by :func:`autograder.wire.decode`. A crash, a
+worker and returns plain data, checked by :func:`autograder.wire.loads`. A crash, a
 timeout or an exception in student code arrives as a :class:`StudentFault` with a message
 written for the student; the worker is then started afresh for the next test.
 """
@@ -198,7 +198,7 @@ class Session:
                 error = reply.get("error") if type(reply.get("error")) is dict else {}
                 self.load_error = describe_error(error, what)
                 return
-            value = self.decode(reply["value"])
+            value = reply["value"]
             names, cell_errors = value["names"], value["cell_errors"]
             if type(names) is not list or type(cell_errors) is not list:
                 raise TypeError
@@ -235,8 +235,9 @@ class Session:
         deadline = time.monotonic() + timeout
         too_slow = StudentTimeout(f"did not finish within {timeout:g} s (an infinite loop, a sleep, or far too "
                                   "slow) and was stopped")
+        frame = self.encode(request)
         try:
-            wire.write_frame(proc.req_fd, wire.dumps(request), deadline)
+            wire.write_frame(proc.req_fd, frame, deadline)
             ready, _, _ = select.select([proc.rep_fd], [], [], max(deadline - time.monotonic(), 0))
             if not ready:
                 self._kill()
@@ -255,8 +256,9 @@ class Session:
         except wire.WireError as exc:
             self._kill()
             raise BadReply(f"sent back something the grader cannot accept: {exc}") from None
+        generation = self.generation
         try:
-            reply = wire.loads(payload)
+            reply = wire.loads(payload, lambda ref: RemoteObject(self, ref, generation))
         except wire.WireError as exc:
             self._kill()
             raise BadReply(f"sent back something the grader cannot accept: {exc}") from None
@@ -282,10 +284,6 @@ class Session:
         proc.kill()
         return code
 
-    def decode(self, value: Any) -> Any:
-        generation = self.generation
-        return wire.decode(value, lambda ref: RemoteObject(self, ref, generation))
-
     def request(self, request: dict, what: str, timeout: float | None = None) -> dict:
         """Send a request about student code; raise StudentFault for anything but a clean reply."""
         self.ensure_started()
@@ -301,17 +299,16 @@ class Session:
         if "value" not in reply:
             self._kill()
             raise BadReply(f"{what}: the worker's reply was not in the grader's format")
-        try:
-            return {k: self.decode(v) if k in ("value", "args", "kwargs") else v for k, v in reply.items()}
-        except wire.WireError as exc:
-            raise BadReply(f"{what} returned something the grader cannot accept: {exc}") from None
+        return reply
 
     def output(self) -> str:
         return self.tap.take() if self.tap else ""
 
     # ------------------------------------------------------------ operations
 
-    def encode(self, value: Any) -> Any:
+    def encode(self, request: dict) -> bytes:
+        """A request as one frame; student objects the grader passes back travel as their handles."""
+
         def keep(obj: Any) -> wire.Ref:
             if isinstance(obj, RemoteObject):
                 if obj._generation != self.generation:
@@ -319,7 +316,7 @@ class Session:
                 return obj._ref
             raise TypeError(f"cannot send a {type(obj).__name__} to the worker")
 
-        return wire.encode(value, keep)
+        return wire.dumps(request, keep)
 
     def call(self, name: str | None, args: tuple, kwargs: dict, *, target: int | None = None,
              return_args: bool = False, timeout: float | None = None, label: str | None = None) -> Call:
@@ -328,8 +325,8 @@ class Session:
         if key in self.timed_out:
             raise StudentTimeout(f"{label} was not run again: it timed out earlier in this test")
         self.ensure_started()
-        request = {"op": "call", "target": target, "name": name, "args": self.encode(tuple(args)),
-                   "kwargs": self.encode(dict(kwargs)), "return_args": return_args}
+        request = {"op": "call", "target": target, "name": name, "args": tuple(args), "kwargs": dict(kwargs),
+                   "return_args": return_args}
         try:
             reply = self.request(request, label, timeout)
         except StudentTimeout:
@@ -346,8 +343,7 @@ class Session:
         """Run grader-side ``fn`` (source shipped by text) in the worker; returns its result or a handle."""
         self.ensure_started()
         source = textwrap.dedent(inspect.getsource(fn))
-        request = {"op": "trusted", "source": source, "name": fn.__name__,
-                   "args": self.encode(args), "kwargs": self.encode(kwargs)}
+        request = {"op": "trusted", "source": source, "name": fn.__name__, "args": args, "kwargs": kwargs}
         return self.request(request, f"the grader's helper `{fn.__name__}`")["value"]
 
 

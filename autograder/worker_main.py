@@ -69,9 +69,6 @@ class Worker:
             raise LookupError(f"no object with handle {ref.id}")
         return self.handles[ref.id]
 
-    def decode_args(self, value: Any) -> Any:
-        return wire.decode(value, self.resolve)
-
     # ------------------------------------------------------------ ops
 
     def op_load(self, req: dict) -> dict:
@@ -117,8 +114,7 @@ class Worker:
             raise MissingFunction(f"your file has no function named `{name}` (check the spelling)")
         if name:
             fn = getattr(fn, name)
-        args = self.decode_args(req["args"])
-        kwargs = self.decode_args(req["kwargs"])
+        args, kwargs = req["args"], req["kwargs"]
         result = fn(*args, **kwargs)
         reply = {"ok": True, "value": result}
         if req.get("return_args"):
@@ -129,7 +125,7 @@ class Worker:
         """Run grader-shipped code in a namespace of its own (never the student's)."""
         namespace: dict[str, Any] = {"__name__": "tensorgrade_trusted"}
         exec(compile(req["source"], "<grader helper>", "exec"), namespace)  # noqa: S102
-        result = namespace[req["name"]](*self.decode_args(req["args"]), **self.decode_args(req["kwargs"]))
+        result = namespace[req["name"]](*req["args"], **req["kwargs"])
         return {"ok": True, "value": result}
 
     def op_builtin(self, req: dict) -> dict:
@@ -164,39 +160,50 @@ class Worker:
             return {"ok": False, "error": _error(exc)}
 
     def encode_reply(self, reply: dict, seq: Any = None) -> bytes:
-        """The reply as bytes, tagged with the request's sequence number."""
+        """The reply as one frame, tagged with the request's sequence number.
+
+        One encoding pass for the value and the arguments, so storage shared between them survives.
+        """
+        reply["seq"] = seq
         try:
-            data_keys = [k for k in ("value", "args", "kwargs") if k in reply]
-            # one encoding pass for all of them, so storage shared between them survives
-            encoded = wire.encode([reply[k] for k in data_keys], self.keep)
-            reply.update(zip(data_keys, encoded))
-            reply["seq"] = seq
-            payload = wire.dumps(reply)
-        except BaseException as exc:  # noqa: BLE001 - e.g. a tensor subclass whose save raises
-            message = f"the value could not be sent back: {_safe_text(exc)}"
-            error = {**_error(exc), "type": "UnsendableValue", "message": message}
-            return wire.dumps({"ok": False, "error": error, "seq": seq})
-        if len(payload) > wire.MAX_FRAME_BYTES:
+            return wire.dumps(reply, self.keep)
+        except wire.TooLarge as exc:
             # said here, in words, rather than by the grader refusing a frame it never reads
-            message = (f"the value is {len(payload) / 2**20:,.0f} MiB once serialised, more than the "
+            message = (f"the value is {exc.nbytes / 2**20:,.0f} MiB once serialised, more than the "
                        f"{wire.MAX_FRAME_BYTES // 2**20} MiB a reply may hold; a small view of a huge tensor carries "
                        "its whole storage, so return a .clone() of just what is asked for")
             error = {"type": "ValueTooLarge", "builtins": [], "message": message, "where": []}
-            return wire.dumps({"ok": False, "error": error, "seq": seq})
-        return payload
+        except BaseException as exc:  # noqa: BLE001 - e.g. a value nested too deep, or a __len__ that raises
+            message = f"the value could not be sent back: {_safe_text(exc)}"
+            error = {**_error(exc), "type": "UnsendableValue", "message": message}
+        return wire.dumps({"ok": False, "error": error, "seq": seq})
 
 
 def serve(req_fd: int, rep_fd: int) -> None:
     """Answer requests until the grader closes the channel."""
     worker = Worker()
     owner = os.getpid()
+    missing: list[int] = []
+
+    def resolve(ref: wire.Ref) -> Any:
+        # a handle the grader holds but this worker no longer has: answered with an error, after decoding
+        if ref.id not in worker.handles:
+            missing.append(ref.id)
+        return worker.handles.get(ref.id)
+
     while True:
+        missing.clear()
         try:
-            request = wire.loads(wire.read_frame(req_fd))
-        except (EOFError, OSError):
+            request = wire.loads(wire.read_frame(req_fd), resolve)
+        except (EOFError, OSError, wire.WireError):
             return
-        request = dict(request)
-        reply = worker.handle(request)
+        if type(request) is not dict:
+            return
+        if missing:
+            reply = {"ok": False, "error": {"type": "LookupError", "builtins": ["LookupError", "Exception"],
+                                            "message": f"no object with handle {missing[0]}", "where": []}}
+        else:
+            reply = worker.handle(request)
         if os.getpid() != owner:
             # a child that student code forked and that returned here must not answer too
             os._exit(0)

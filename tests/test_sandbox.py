@@ -556,28 +556,24 @@ def test_a_full_pipe_times_out_instead_of_blocking_the_grader():
 
 
 @pytest.mark.parametrize("make", [
-    lambda torch, wire: torch.zeros(1).expand(2**31),
-    lambda torch, wire: torch.eye(3).to_sparse(),
-    lambda torch, wire: torch.quantize_per_tensor(torch.ones(3), 0.1, 0, torch.qint8),
-    lambda torch, wire: torch.nn.Parameter(torch.ones(2)),
-    lambda torch, wire: {wire.TAG: "device", "v": "nonsense:99"},
-    lambda torch, wire: {wire.TAG: "npscalar", "v": 1, "dtype": "object"},
-    lambda torch, wire: {wire.TAG: "ndarray", "t": torch.ones(2, dtype=torch.bfloat16)},
-    lambda torch, wire: {wire.TAG: "dtype", "v": "__class__"},
-    lambda torch, wire: {wire.TAG: "no-such-tag"},
-], ids=["expand-1e9", "sparse", "quantized", "parameter", "bad-device", "object-scalar", "bf16-ndarray",
-        "bad-dtype", "unknown-tag"])
-def test_decoder_refuses_crafted_values_with_a_wire_error(make):
+    lambda torch: torch.zeros(1).expand(2**31),
+    lambda torch: torch.eye(3).to_sparse(),
+    lambda torch: torch.quantize_per_tensor(torch.ones(3), 0.1, 0, torch.qint8),
+    lambda torch: torch.nn.Parameter(torch.ones(2)),
+], ids=["expand-1e9", "sparse", "quantized", "parameter"])
+def test_values_that_are_not_plain_tensors_never_cross_as_tensors(make):
     import torch
 
     from autograder import wire
 
-    value = wire.loads(wire.dumps({"value": make(torch, wire)}))["value"]
-    with pytest.raises(wire.WireError):
-        wire.decode(value, lambda ref: ref)
+    try:
+        value = wire.loads(wire.dumps({"value": make(torch)}, lambda obj: wire.Ref(1, "x")), lambda ref: ref)["value"]
+    except wire.WireError:
+        return  # refused on the way (a stride-0 view of 2**31 elements counts as 8 GiB)
+    assert type(value) is wire.Ref, "anything but an ordinary dense tensor stays behind a handle"
 
 
-def test_safe_loader_says_what_it_refused():
+def test_decoder_says_what_it_refused_and_runs_no_pickle():
     import io
 
     import torch
@@ -590,6 +586,6 @@ def test_safe_loader_says_what_it_refused():
 
     buffer = io.BytesIO()
     torch.save(Payload(), buffer)
-    with pytest.raises(wire.WireError, match="unsupported GLOBAL posix.system") as refused:
+    with pytest.raises(wire.WireError, match="not a tensorgrade frame") as refused:
         wire.loads(buffer.getvalue())
-    assert "weights_only` set to `False`" not in str(refused.value), "no advice to load untrusted data unsafely"
+    assert "weights_only" not in str(refused.value), "no advice to load untrusted data unsafely"

@@ -140,7 +140,7 @@ def findings(seen: dict, separate_uid: bool, uid: int | None, limits: Limits) ->
                 "are killed (assignments may set their own)"),
         Defence("output and reply bounds", True, f"{limits.output_bytes // 1024} KiB of output kept per call, worker "
                 f"stopped past {limits.max_output_bytes // 2**20} MiB; replies ≤ {wire.MAX_FRAME_BYTES // 2**20} MiB, "
-                f"{wire.MAX_DEPTH} levels deep, loaded with torch.load(weights_only=True)"),
+                f"{wire.MAX_DEPTH} levels deep, ≤ {wire.MAX_TENSORS:,} tensors, decoded by wire.loads (no pickle)"),
         Defence("GPU memory limit", None, "not enforced: rlimits and cgroups do not cover GPU memory (SECURITY.md)"),
     ]
     return lines
