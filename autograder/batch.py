@@ -5,6 +5,8 @@ which the database holds unique, and each result is committed in its own transac
 arrives. Re-running after an interruption therefore grades only what is missing. ``regrade``
 opens a new grading round (history is kept); an interrupted regrade resumes its own round.
 Identical files (the untouched stub, a shared group file) are graded once and recorded per student.
+A student who handed in nothing gets a row too (score 0, the reason as its problem), after the
+graded ones, so it carries the same maximum.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from autograder.assignment import Assignment
+from autograder.course import apply_points
 from autograder.discover import Discovery, FoundSubmission
 from autograder.executors import Executor, Job, JobResult
 from autograder.gradebook import Gradebook
@@ -38,6 +41,8 @@ class BatchSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (students, why grading failed)
     identical: int = 0  # students whose file was byte-identical to another's in this batch
     interrupted: bool = False
+    missing: list[SubmissionRow] = field(default_factory=list)  # students with no file: recorded with score 0
+    missing_found: int = 0  # students with no file, whether recorded now or already
 
     @property
     def grader_errors(self) -> list[SubmissionRow]:
@@ -72,6 +77,7 @@ def grade_batch(assignment: Assignment, discovery: Discovery, gradebook: Gradebo
                            found=len(discovery.submissions))
     done = gradebook.recorded(assignment_row.id, grading_round)
     pending = [f for f in discovery.submissions if (clean_text(f.student), f.content_hash) not in done]
+    summary.missing_found = len(discovery.missing)
     summary.already_recorded = summary.found - len(pending)
     summary.to_grade = len(pending)
     groups = plan_jobs(assignment, pending)
@@ -86,10 +92,11 @@ def grade_batch(assignment: Assignment, discovery: Discovery, gradebook: Gradebo
         if not result.ok:
             summary.failures.append((", ".join(f.student for f in group), result.error or "unknown error"))
         else:
+            report = apply_points(result.report, assignment.test_points, assignment.points)
             for found in group:
                 row = gradebook.record(run=run, assignment_id=assignment_row.id, grading_round=grading_round,
-                                       found=found, report=result.report,
-                                       late=late_result(assignment.late, found.submitted_at))
+                                       found=found, report=report,
+                                       late=late_result(assignment.late, found.submitted_at, found.student))
                 if row is None:
                     summary.recorded_elsewhere += 1
                 else:
@@ -100,6 +107,14 @@ def grade_batch(assignment: Assignment, discovery: Discovery, gradebook: Gradebo
     status = "interrupted"
     try:
         executor.run(jobs, on_result)
+        maximum = max((r.max_score for r in summary.recorded), default=None)
+        if maximum is None:
+            maximum = gradebook.max_score(assignment.name) or assignment.points or 0.0
+        for missing in discovery.missing:
+            row = gradebook.record_missing(run=run, assignment_id=assignment_row.id, grading_round=grading_round,
+                                           missing=missing, max_score=maximum)
+            if row is not None:
+                summary.missing.append(row)
         status = "finished"
     finally:
         summary.interrupted = status != "finished"

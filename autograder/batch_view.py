@@ -1,7 +1,9 @@
-"""A batch run in the terminal: the progress bar while it grades, the summary table when it ends."""
+"""A batch run in the terminal: the progress bar while it grades (plain lines when piped), the summary at the end."""
 
 from __future__ import annotations
 
+import threading
+import time
 from statistics import mean, median
 
 from rich.console import Console
@@ -33,24 +35,63 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed * 60:.1f}/min" if speed else "–/min", style="progress.data.speed")
 
 
-class BatchProgress:
-    """The progress bar of a batch: done/total, rate, elapsed, ETA, failures so far."""
+PLAIN_EVERY = 10.0  # piped output (CI logs): a progress line at least this often, in seconds
 
-    def __init__(self, console: Console, title: str, quiet: bool = False) -> None:
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
+class BatchProgress:
+    """The progress of a batch: done/total, rate, elapsed, ETA, failures so far.
+
+    In a terminal, a live bar; piped (a CI log, ``| tee``), a plain line per finished submission and
+    at least one every ``PLAIN_EVERY`` seconds while a long one runs, so a silent log means a stuck job.
+    """
+
+    def __init__(self, console: Console, title: str, quiet: bool = False, plain: bool | None = None) -> None:
         self.console, self.title, self.quiet = console, title, quiet
+        self.plain = (not console.is_terminal) if plain is None else plain
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            TextColumn("[red]{task.fields[failed]} failed"), console=console, disable=quiet)
+            TextColumn("[red]{task.fields[failed]} failed"), console=console, disable=quiet or self.plain)
         self.task = None
         self.failed = 0
+        self.done = self.total = 0
+        self.started = time.monotonic()
+        self.last_line = 0.0
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.ticker: threading.Thread | None = None
 
     def __enter__(self) -> BatchProgress:
         self.progress.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        if self.ticker is not None:
+            self.ticker.join(timeout=5)
         self.progress.__exit__(*exc)
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.started
+        rate = self.done / elapsed * 60 if elapsed > 0 and self.done else 0.0
+        eta = _clock((self.total - self.done) / (self.done / elapsed)) if self.done and elapsed > 0 else "?"
+        return (f"grading {self.title}: {self.done}/{self.total} done, {self.failed} failed, {rate:.1f}/min, "
+                f"elapsed {_clock(elapsed)}, ETA {eta}")
+
+    def say(self) -> None:
+        with self.lock:
+            self.last_line = time.monotonic()
+            self.console.print(self.line(), markup=False, highlight=False, soft_wrap=True)
+
+    def tick(self) -> None:
+        while not self.stopped.wait(0.5):
+            if time.monotonic() - self.last_line >= PLAIN_EVERY - 0.5:
+                self.say()
 
     def start(self, summary: BatchSummary) -> None:
         if summary.resumed:
@@ -60,13 +101,21 @@ class BatchProgress:
                                "gradebook (use --regrade to grade them again)")
         if summary.to_grade:
             self.task = self.progress.add_task(f"grading {self.title}", total=summary.to_grade, failed=0)
+            self.total, self.started = summary.to_grade, time.monotonic()
+            if self.plain and not self.quiet:
+                self.say()
+                self.ticker = threading.Thread(target=self.tick, name="progress-lines", daemon=True)
+                self.ticker.start()
 
     def advance(self, students: int, group: list[FoundSubmission], result: JobResult) -> None:
         if self.task is None:
             return
         if not result.ok or result.report.get("grader_errors"):
             self.failed += students
+        self.done += students
         self.progress.update(self.task, advance=students, failed=self.failed)
+        if self.plain and not self.quiet:
+            self.say()
 
 
 def print_summary(console: Console, assignment: Assignment, summary: BatchSummary, where: str,
@@ -94,6 +143,9 @@ def print_summary(console: Console, assignment: Assignment, summary: BatchSummar
     totals.add_row(str(summary.already_recorded), "already in the gradebook (skipped)")
     totals.add_row(str(len(rows)), "graded and recorded now" +
                    (f" ({summary.identical} identical files graded once)" if summary.identical else ""))
+    if summary.missing_found:
+        totals.add_row(f"[yellow]{summary.missing_found}[/]", "[yellow]with no submission found[/] (a row with score "
+                                                               f"0 each; {len(summary.missing)} recorded now)")
     if summary.recorded_elsewhere:
         totals.add_row(str(summary.recorded_elsewhere), "recorded meanwhile by another grader")
     if rows:
@@ -111,5 +163,7 @@ def print_summary(console: Console, assignment: Assignment, summary: BatchSummar
     console.print(totals)
     for students, error in summary.failures:
         console.print(f"[red]failed:[/] {escape(students)}: {escape(error)}")
+    for row in summary.missing[:40]:
+        console.print(f"[yellow]no submission:[/] {escape(row.student.key)}: {escape(row.problem or '')}")
     console.print(f"gradebook: {escape(where)}, run #{summary.run_id}. Next: tensorgrade report {assignment.name} "
                   f"--out feedback/  ·  tensorgrade export {assignment.name} --format canvas --out grades.csv")

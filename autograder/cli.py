@@ -8,11 +8,29 @@ import sys
 
 from autograder import exitcodes
 from autograder.assignment import UnknownAssignment
+from autograder.course import COURSE_ENV, CourseError, use_course
 
 # verb modules, in the order --help lists them; each has add_parser() and run()
-VERBS = ("autograder.commands.demo", "autograder.commands.check", "autograder.commands.grade",
-         "autograder.commands.report", "autograder.commands.export", "autograder.commands.doctor",
-         "autograder.commands.mutants", "release.cli")
+VERBS = ("autograder.commands.demo", "autograder.commands.check", "autograder.commands.init",
+         "autograder.commands.new", "autograder.commands.grade", "autograder.commands.report",
+         "autograder.commands.export", "autograder.commands.doctor", "autograder.commands.mutants",
+         "release.cli")
+COURSE_HELP = (f"the course folder (default: ${COURSE_ENV}, else the nearest course.toml above the working "
+               "directory, else the bundled course)")
+
+
+def add_course_option(parser: argparse.ArgumentParser) -> None:
+    """``--course DIR`` on every verb and sub-verb, wherever it is written on the line.
+
+    A verb with a ``--course`` of its own (``release nbgrader --course``: nbgrader's folder) keeps it.
+    """
+    if "--course" not in parser._option_string_actions:
+        parser.add_argument("--course", metavar="DIR", dest="tg_course", default=argparse.SUPPRESS,
+                            help=COURSE_HELP)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                add_course_option(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(subparsers)
+    add_course_option(parser)
     return parser
 
 
@@ -41,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return exitcodes.USAGE
     try:
+        if getattr(args, "needs_course", True):  # init makes a course: it must not look for one
+            use_course(getattr(args, "tg_course", None))
         return args.run(args)
-    except UnknownAssignment as exc:
+    except (UnknownAssignment, CourseError) as exc:
         print(f"tensorgrade: {exc.args[0]}", file=sys.stderr)
         return exitcodes.USAGE
     except KeyboardInterrupt:

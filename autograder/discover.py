@@ -3,9 +3,16 @@
 A submission is ``<student>.py|.ipynb``, a folder ``<student>/`` holding ``<module>.py|.ipynb``
 (nbgrader's ``<student>/<assignment>/<module>.ipynb`` too), a Canvas download
 (``<name>_<userid>_<subid>_<file>``), or a Gradescope export (``submission_metadata.yml`` and one
-``submission_<id>/`` folder per submission); any of them may come zipped. The hand-in time comes
-from Gradescope's metadata, an nbgrader ``timestamp.txt``, or else the file's modification time.
-Nothing here runs student code; files are read as bytes.
+``submission_<id>/`` folder per submission); any of them may come zipped.
+
+Hand-in times come only from what the LMS wrote, never from a student's own files: Gradescope's
+``submission_metadata.yml`` (exports) or ``submission_metadata.json`` (beside a ``submission/``
+folder, as Gradescope lays it out), nbgrader's ``timestamp.txt``, the entry times of a Canvas
+export zip, or the instructor's ``handins.csv``. Inside a zip a student made, or a Gradescope
+export's submission folder, or a git repository, no metadata file is believed. The commit time
+(``handin="git"``) and the file's modification time (``handin="mtime"``) are used only when asked
+for, and say so in ``timestamp_source``. A student folder without a matching file is reported in
+``Discovery.missing`` so it still gets a gradebook row. Nothing here runs student code.
 """
 
 from __future__ import annotations
@@ -18,13 +25,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder import lms_formats
-from autograder.lms_formats import GRADESCOPE_JSON, GRADESCOPE_YML, TIMESTAMP_FILE
+from autograder.lms_formats import GRADESCOPE_JSON, GRADESCOPE_YML, MANIFEST_FILE, TIMESTAMP_FILE
 from autograder.submission import MAX_SUBMISSION_BYTES
 
 SUFFIXES = (".py", ".ipynb")
 IGNORED = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", ".DS_Store"}
-GENERIC_FOLDERS = {"submission", "submissions"}  # folder names that say nothing about the student
+GENERIC_FOLDERS = {"submission", "submissions", "autograder"}  # folder names that say nothing about the student
 MAX_DEPTH = 3  # how deep a student's folder is searched for the module
+HANDIN_CHOICES = ("auto", "git", "mtime", "none")
+MTIME_SOURCE = "file mtime (--handin-time mtime)"
+ZIP_MTIME_SOURCE = "zip entry time (--handin-time mtime)"
+CANVAS_SOURCE = "canvas export"
+GIT_SOURCE = "git commit time (--handin-time git)"
 
 
 @dataclass
@@ -38,7 +50,7 @@ class FoundSubmission:
     content_hash: str  # sha256 of the whole file
     origin: str  # where it was found, for people
     submitted_at: datetime | None = None
-    timestamp_source: str | None = None  # gradescope metadata | timestamp file | file mtime | zip entry time
+    timestamp_source: str | None = None  # gradescope metadata | timestamp file | canvas export | handins.csv | ...
     name: str | None = None
     email: str | None = None
     sis_id: str | None = None
@@ -47,11 +59,30 @@ class FoundSubmission:
 
 
 @dataclass
+class MissingSubmission:
+    """A student who is there (a folder, a metadata entry) but handed in no file to grade."""
+
+    student: str
+    origin: str
+    reason: str  # "no submission found: notes.txt"
+    name: str | None = None
+    email: str | None = None
+    sis_id: str | None = None
+    lms_id: str | None = None
+
+
+@dataclass
 class Discovery:
-    """What was found, and what could not be used (with what to do about it)."""
+    """What was found, who handed in nothing, and what could not be used (with what to do about it)."""
 
     submissions: list[FoundSubmission] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    missing: list[MissingSubmission] = field(default_factory=list)
+    manifest: Path | None = None  # the handins.csv that was applied
+
+    @property
+    def without_handin_time(self) -> list[FoundSubmission]:
+        return [s for s in self.submissions if s.submitted_at is None]
 
 
 def read_file(path: Path) -> tuple[bytes, int, str]:
@@ -75,11 +106,20 @@ def _visible(path: Path) -> bool:
 
 
 class _Walker:
-    def __init__(self, module: str, scratch: Path) -> None:
-        self.module, self.scratch = module, scratch
+    def __init__(self, module: str, scratch: Path, handin: str = "auto") -> None:
+        self.module, self.scratch, self.handin = module, scratch, handin
         self.found = Discovery()
         self.aliases: dict[Path, str] = {}  # extracted zip folders → how to name them to people
-        self.zip_times: set[Path] = set()
+        self.zip_times: set[Path] = set()  # every extracted zip
+        self.student_zips: set[Path] = set()  # zips a student made: neither their times nor their files are believed
+        self.untrusted: set[Path] = set()  # Gradescope export folders: metadata there is the student's
+
+    def believed(self, path: Path) -> bool:
+        """Whether a metadata file at ``path`` was written by the LMS, not by the student."""
+        if any(root in path.parents for root in self.student_zips | self.untrusted):
+            return False
+        # in a git repository (GitHub Classroom) every file is the student's
+        return not any((folder / ".git").exists() for folder in list(path.parents)[:MAX_DEPTH + 1])
 
     # ------------------------------------------------------------ naming
 
@@ -129,10 +169,11 @@ class _Walker:
                 else:
                     self.student_folder(entry, entry.name)
             elif entry.suffix.lower() == ".zip":
-                self.zip(entry, student=entry.stem)
+                details = self.student_from_file(entry)
+                self.zip(entry, student=details.pop("student"), details=details)
             elif entry.suffix.lower() in SUFFIXES:
                 self.file(entry, self.student_from_file(entry))
-            elif entry.name not in (GRADESCOPE_JSON, TIMESTAMP_FILE):
+            elif entry.name not in (GRADESCOPE_JSON, TIMESTAMP_FILE, MANIFEST_FILE):
                 self.problem(entry, "not a .py, .ipynb, .zip or student folder")
 
     # ------------------------------------------------------------ one student
@@ -171,7 +212,14 @@ class _Walker:
 
     def student_folder(self, folder: Path, student: str, details: dict | None = None) -> None:
         details = dict(details or {})
-        meta = self.gradescope_json(folder)
+        meta = {}
+        if (folder / GRADESCOPE_JSON).is_file() and self.believed(folder / GRADESCOPE_JSON):
+            if self.beside_submission(folder):
+                meta = self.gradescope_json(folder)
+            else:
+                # Gradescope writes it beside submission/, never among the student's files: this one may be forged
+                self.problem(folder / GRADESCOPE_JSON, "lies among the student's own files (Gradescope puts it "
+                                                       "beside submission/): not used")
         if meta:
             if student in GENERIC_FOLDERS and meta.get("student"):
                 student = meta["student"]
@@ -188,9 +236,7 @@ class _Walker:
                 self.zip(zips[0], student=student, details=details)
                 return
             else:
-                listing = ", ".join(p.name for p in others[:5]) or "no .py or .ipynb files"
-                self.problem(folder, f"no {self.module}.py or {self.module}.ipynb for student {student!r} "
-                                     f"({listing}); rename the file to grade and run again")
+                self.missing(folder, student, details, others)
                 return
         if len(chosen) > 1:
             python = [p for p in chosen if p.suffix == ".py"]
@@ -198,6 +244,25 @@ class _Walker:
             note = f"several candidates ({', '.join(p.name for p in chosen)}): graded {picked.name}"
             chosen = [picked]
         self.file(chosen[0], {"student": student, **details}, note=note, folder=folder)
+
+    def beside_submission(self, folder: Path) -> bool:
+        """Gradescope's layout: metadata in the folder, the student's files in ``submission/`` below it."""
+        return (folder / "submission").is_dir()
+
+    def missing(self, folder: Path, student: str, details: dict, others: list[Path] | None = None) -> None:
+        """A student without a file to grade still gets a row: say what was there instead."""
+        others = others or []
+        if len(others) > 1:
+            listing = (f"{', '.join(p.name for p in others[:5])}: which one? rename it to {self.module}.py "
+                       "and grade again")
+        else:
+            files = [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*"))
+                     if p.is_file() and _visible(p) and not any(part in IGNORED for part in p.parts)
+                     and p.name not in (GRADESCOPE_JSON, TIMESTAMP_FILE)][:5] if folder.is_dir() else []
+            listing = ", ".join(files) if files else "empty folder"
+        who = {k: v for k, v in details.items() if k in ("name", "email", "sis_id", "lms_id") and v}
+        self.found.missing.append(MissingSubmission(
+            student=student, origin=self.origin(folder), reason=f"no submission found: {listing}", **who))
 
     def gradescope_json(self, folder: Path) -> dict:
         path = folder / GRADESCOPE_JSON
@@ -216,19 +281,42 @@ class _Walker:
             return
         details = dict(details)
         if "submitted_at" not in details:
-            stamp = self.timestamp_file(path.parent) or (self.timestamp_file(folder) if folder else None)
-            if stamp:
-                details.update(submitted_at=stamp, timestamp_source="timestamp file")
-            else:
-                source = "zip entry time" if any(r in path.parents for r in self.zip_times) else "file mtime"
-                details.update(submitted_at=_mtime(path), timestamp_source=source)
+            details.update(self.handin_time(path, folder))
         self.found.submissions.append(FoundSubmission(
             filename=path.name, content=content, size=size, content_hash=digest, origin=self.origin(path),
             note=note, **details))
 
+    def handin_time(self, path: Path, folder: Path | None) -> dict:
+        """When no LMS metadata named the time: nbgrader's file, a Canvas export's entry, or what was asked for."""
+        stamp = self.timestamp_file(path.parent) or (self.timestamp_file(folder) if folder else None)
+        if stamp:
+            return {"submitted_at": stamp, "timestamp_source": "timestamp file"}
+        in_zip = any(r in path.parents for r in self.zip_times)
+        by_student = any(r in path.parents for r in self.student_zips)
+        if in_zip and not by_student and self.canvas_member(path):
+            # Canvas writes each member with the time it holds for the submission
+            return {"submitted_at": _mtime(path), "timestamp_source": CANVAS_SOURCE}
+        if self.handin == "mtime":
+            return {"submitted_at": _mtime(path), "timestamp_source": ZIP_MTIME_SOURCE if in_zip else MTIME_SOURCE}
+        if self.handin == "git" and not in_zip:
+            stamp = lms_formats.git_commit_time(path)
+            if stamp:
+                return {"submitted_at": stamp, "timestamp_source": GIT_SOURCE}
+            self.problem(path, "no git commit of this file: no hand-in time (is the folder a clone of the repository?)")
+        return {}
+
+    def canvas_member(self, path: Path) -> bool:
+        """A file (or the student zip holding it) named as Canvas's "Download Submissions" names them."""
+        for candidate in (path, *path.parents):
+            if lms_formats.canvas_details(candidate.name):
+                return True
+            if candidate in self.zip_times:
+                break
+        return False
+
     def timestamp_file(self, folder: Path | None) -> datetime | None:
         path = folder / TIMESTAMP_FILE if folder else None
-        if path is None or not path.is_file():
+        if path is None or not path.is_file() or not self.believed(path):
             return None
         stamp, problem = lms_formats.timestamp_file(path)
         if problem:
@@ -245,7 +333,13 @@ class _Walker:
             sub_folder = folder / key
             if not sub_folder.is_dir():
                 self.problem(sub_folder, "listed in submission_metadata.yml but not in the export")
+                for person in people:
+                    self.found.missing.append(MissingSubmission(
+                        student=person["student"], origin=self.origin(sub_folder),
+                        reason="no submission found: listed in submission_metadata.yml but not in the export",
+                        **{k: v for k, v in person.items() if k in ("name", "email", "sis_id", "lms_id")}))
                 continue
+            self.untrusted.add(sub_folder)  # the student's files: only the yml speaks for Gradescope
             for person in people:
                 student = person.pop("student")
                 self.student_folder(sub_folder, student, person)
@@ -254,6 +348,13 @@ class _Walker:
         target = Path(tempfile.mkdtemp(prefix="zip-", dir=self.scratch))
         self.aliases[target] = self.origin(path)
         self.zip_times.add(target)
+        if student is not None or any(r in path.parents for r in self.zip_times):
+            # one student's zip (or a zip inside an export): what is inside is the student's own
+            self.student_zips.add(target)
+            outer = any(r in path.parents for r in self.zip_times - self.student_zips)
+            if outer and lms_formats.canvas_details(path.name) and "submitted_at" not in (details or {}):
+                # the student's zip as a member of a Canvas export: Canvas's time for it is the hand-in time
+                details = {**(details or {}), "submitted_at": _mtime(path), "timestamp_source": CANVAS_SOURCE}
         usable, problems = lms_formats.extract_zip(path, target)
         for problem in problems:
             self.problem(path, problem)
@@ -268,14 +369,17 @@ class _Walker:
                 break
         if (root / GRADESCOPE_YML).is_file():
             self.gradescope_export(root)
-        elif student and (self.module_files(root, depth=1) or len(self.candidates(root, MAX_DEPTH)) == 1):
+        elif student and (self.module_files(root, depth=1) or len(self.candidates(root, MAX_DEPTH)) <= 1):
             self.student_folder(root, student, details)
         else:
             self.class_folder(root)
 
 
 def _dedupe(found: Discovery) -> Discovery:
-    """One submission per student: the latest handed in when a student appears with different files."""
+    """One submission per student: the latest handed in when a student appears with different files.
+
+    A student who handed in nothing in one place but a file in another is not missing.
+    """
     by_student: dict[str, list[FoundSubmission]] = {}
     for sub in found.submissions:
         by_student.setdefault(sub.student, []).append(sub)
@@ -289,16 +393,49 @@ def _dedupe(found: Discovery) -> Discovery:
                                   f"{latest.origin}")
         kept.append(latest)
     found.submissions = sorted(kept, key=lambda s: s.student)
+    missing: dict[str, MissingSubmission] = {}
+    for entry in found.missing:
+        if entry.student not in by_student:
+            missing.setdefault(entry.student, entry)
+    found.missing = sorted(missing.values(), key=lambda m: m.student)
     return found
 
 
-def discover(paths: list[Path] | tuple[Path, ...], module: str) -> Discovery:
-    """Every submission under ``paths`` for an assignment whose module is ``module``."""
+def apply_manifest(found: Discovery, path: Path) -> None:
+    """Hand-in times from the instructor's ``handins.csv``: they replace what anything else said."""
+    times, problems = lms_formats.read_manifest(path)
+    found.problems += [f"{path}: {p}" for p in problems]
+    found.manifest = path
+    for sub in found.submissions:
+        for key in (sub.student, sub.sis_id, sub.email, sub.lms_id):
+            if key and key in times:
+                sub.submitted_at, sub.timestamp_source = times[key], lms_formats.MANIFEST_SOURCE
+                break
+
+
+def discover(paths: list[Path] | tuple[Path, ...], module: str, *, handin: str = "auto",
+             manifest: Path | None = None) -> Discovery:
+    """Every submission under ``paths`` for an assignment whose module is ``module``.
+
+    ``handin``: auto (LMS metadata and handins.csv only), git (also commit times), mtime (also file
+    times), none (no hand-in times: no late penalties). ``manifest``: a handins.csv; without it, a
+    ``handins.csv`` at the top of a given folder is used.
+    """
+    if handin not in HANDIN_CHOICES:
+        raise ValueError(f"handin must be one of {', '.join(HANDIN_CHOICES)}, not {handin!r}")
     scratch = Path(tempfile.mkdtemp(prefix="tensorgrade-discover-"))
     try:
-        walker = _Walker(module, scratch)
+        walker = _Walker(module, scratch, handin)
         for path in paths:
             walker.path(Path(path))
-        return _dedupe(walker.found)
+        found = _dedupe(walker.found)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    if manifest is None:
+        manifest = next((Path(p) / MANIFEST_FILE for p in paths if (Path(p) / MANIFEST_FILE).is_file()), None)
+    if handin == "none":
+        for sub in found.submissions:
+            sub.submitted_at = sub.timestamp_source = None
+    elif manifest is not None:
+        apply_manifest(found, Path(manifest))
+    return found

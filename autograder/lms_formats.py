@@ -4,14 +4,18 @@ Canvas's "Download Submissions" names files ``<name>[_LATE]_<userid>_<submission
 Gradescope's "Export Submissions" zip holds ``submission_metadata.yml`` (``submission_<id>:`` with
 ``:submitters:`` ``:name:``/``:sid:``/``:email:`` and ``:created_at:``) and one folder per submission;
 its autograder gives each submission ``submission_metadata.json`` (``created_at``, ``users``).
-nbgrader writes ``timestamp.txt`` beside each submission.
+nbgrader writes ``timestamp.txt`` beside each submission. An instructor's ``handins.csv`` names
+each student's hand-in time (columns ``student`` and ``handed_in``; any LMS's gradebook export
+can be turned into one). Commit times come from ``git log``.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
+import subprocess
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +25,11 @@ from autograder.late import parse_timestamp
 TIMESTAMP_FILE = "timestamp.txt"
 GRADESCOPE_JSON = "submission_metadata.json"
 GRADESCOPE_YML = "submission_metadata.yml"
+MANIFEST_FILE = "handins.csv"
+MANIFEST_SOURCE = "handins.csv"
+MANIFEST_STUDENT = ("student", "student_id", "student id", "id", "sid", "email", "login")
+MANIFEST_TIME = ("handed_in", "handed in", "submitted_at", "submitted at", "submitted",
+                 "submission time", "time", "timestamp")
 CANVAS_NAME = re.compile(r"^(?P<name>[^_]+?)(?:_LATE)?_(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
 MAX_ZIP_BYTES = 1024**3  # uncompressed size allowed for one export zip
 
@@ -125,3 +134,46 @@ def extract_zip(path: Path, target: Path) -> tuple[bool, list[str]]:
             stamp = datetime(*member.date_time, tzinfo=UTC).timestamp()
             os.utime(extracted, (stamp, stamp))
     return True, problems
+
+
+def read_manifest(path: Path) -> tuple[dict[str, datetime], list[str]]:
+    """({student: hand-in time}, problems) from a ``handins.csv`` (header row: student, handed_in)."""
+    try:
+        rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [f"cannot be read ({exc})"]
+    if not rows:
+        return {}, ["empty: the first row names the columns, e.g. student,handed_in"]
+    header = [cell.strip().lower() for cell in rows[0]]
+    who = next((header.index(n) for n in MANIFEST_STUDENT if n in header), None)
+    when = next((header.index(n) for n in MANIFEST_TIME if n in header), None)
+    if who is None or when is None:
+        return {}, [f"needs a student column and a handed_in column (header: {', '.join(rows[0])})"]
+    times: dict[str, datetime] = {}
+    problems = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if len(cells) <= max(who, when) or not cells[who].strip():
+            if any(c.strip() for c in cells):
+                problems.append(f"line {number}: no student or no time")
+            continue
+        try:
+            times[cells[who].strip()] = parse_timestamp(cells[when])
+        except ValueError as exc:
+            problems.append(f"line {number}: {exc}")
+    return times, problems
+
+
+def git_commit_time(path: Path) -> datetime | None:
+    """The commit time of the last commit that touched ``path`` in its repository (None if none)."""
+    try:
+        done = subprocess.run(["git", "-C", str(path.parent), "log", "-1", "--format=%cI", "--", path.name],
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    stamp = done.stdout.strip()
+    if done.returncode != 0 or not stamp:
+        return None
+    try:
+        return parse_timestamp(stamp)
+    except ValueError:
+        return None

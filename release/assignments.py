@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.assignment import ASSIGNMENTS_DIR, Assignment, all_assignments
+from autograder.assignment import Assignment, all_assignments
 from release.stubs import make_stub
 
 COPIED = ("INSTRUCTIONS.md", "test_public.py")
@@ -20,9 +20,9 @@ def expected_files(assignment: Assignment) -> dict[str, str]:
     return files
 
 
-def write_assignment(assignment: Assignment, root: Path = ASSIGNMENTS_DIR) -> list[Path]:
-    """Write the generated files; returns the paths written."""
-    target = root / assignment.name
+def write_assignment(assignment: Assignment, root: Path | None = None) -> list[Path]:
+    """Write the generated files (default: into the assignment's own course); returns the paths written."""
+    target = (root or assignment.public_tests_dir.parent) / assignment.name
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for relative, content in expected_files(assignment).items():
@@ -32,9 +32,9 @@ def write_assignment(assignment: Assignment, root: Path = ASSIGNMENTS_DIR) -> li
     return written
 
 
-def stale_files(assignment: Assignment, root: Path = ASSIGNMENTS_DIR) -> list[str]:
+def stale_files(assignment: Assignment, root: Path | None = None) -> list[str]:
     """Generated files that differ from what ``solutions/`` would produce now."""
-    target = root / assignment.name
+    target = (root or assignment.public_tests_dir.parent) / assignment.name
     return [rel for rel, content in expected_files(assignment).items()
             if not (target / rel).is_file() or (target / rel).read_text() != content]
 

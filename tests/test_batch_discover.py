@@ -42,7 +42,11 @@ def test_class_folder_of_folders_files_and_notebooks(tmp_path):
     subs = by_student(found)
     assert set(subs) == {"alice", "bob", "carol", "dave", "erin"}
     assert subs["alice"].content == b"a = 1\n" and subs["alice"].filename == "storage.py"
-    assert (subs["alice"].submitted_at, subs["alice"].timestamp_source) == (when, "file mtime")
+    # a file's modification time is no hand-in time (a copy after the deadline changes it) unless asked for
+    assert (subs["alice"].submitted_at, subs["alice"].timestamp_source) == (None, None)
+    asked = by_student(discover([tmp_path], MODULE, handin="mtime"))
+    assert (asked["alice"].submitted_at, asked["alice"].timestamp_source) == (when, "file mtime (--handin-time mtime)")
+    assert asked["erin"].timestamp_source == "timestamp file"  # the LMS's own time still wins
     assert subs["bob"].filename == "storage.ipynb"
     assert subs["erin"].submitted_at == datetime(2026, 12, 2, 10, tzinfo=UTC)
     assert subs["erin"].timestamp_source == "timestamp file"
@@ -73,9 +77,12 @@ def test_misnamed_missing_and_ambiguous_files(tmp_path):
     assert set(subs) == {"ann", "dan"}
     assert subs["ann"].filename == "hw1.py" and "graded hw1.py instead" in subs["ann"].note
     assert subs["dan"].filename == "storage.py" and "several candidates" in subs["dan"].note
-    problems = " | ".join(found.problems)
-    assert "'ben'" in problems and "'cat'" in problems and "a.py, b.py" in problems
-    assert "rename the file to grade" in problems and "'eve'" in problems
+    # the others are not dropped: each is missing, with what was there instead
+    missing = {m.student: m.reason for m in found.missing}
+    assert missing == {"ben": "no submission found: README.md",
+                       "cat": "no submission found: a.py, b.py: which one? rename it to storage.py and grade again",
+                       "eve": "no submission found: empty folder"}
+    assert found.problems == []
 
 
 def test_canvas_download_names(tmp_path):
@@ -127,15 +134,95 @@ submission_1003:
     assert any("submission_1003" in p and "not in the export" in p for p in found.problems)
 
 
+GRADESCOPE_META = json.dumps({"id": 7, "created_at": "2026-12-03T14:22:32.365935-07:00",
+                               "users": [{"email": "kim@example.edu", "name": "Kim", "sid": "K9"}]})
+
+
 def test_gradescope_autograder_metadata_json(tmp_path):
-    folder = tmp_path / "submission"
-    write(folder / "storage.py")
-    (folder / "submission_metadata.json").write_text(json.dumps({
-        "id": 7, "created_at": "2026-12-03T14:22:32.365935-07:00",
-        "users": [{"email": "kim@example.edu", "name": "Kim", "sid": "K9"}]}))
+    # Gradescope's layout: /autograder/submission_metadata.json beside /autograder/submission/
+    folder = tmp_path / "autograder"
+    write(folder / "submission" / "storage.py")
+    (folder / "submission_metadata.json").write_text(GRADESCOPE_META)
     [sub] = discover([folder], MODULE).submissions
     assert (sub.student, sub.name, sub.email) == ("K9", "Kim", "kim@example.edu")
     assert sub.submitted_at == datetime(2026, 12, 3, 21, 22, 32, 365935, tzinfo=UTC)
+    assert sub.timestamp_source == "gradescope metadata"
+
+
+def test_metadata_among_the_students_own_files_is_not_believed(tmp_path):
+    # a submission_metadata.json next to storage.py is a file the student uploaded
+    write(tmp_path / "kim" / "storage.py")
+    (tmp_path / "kim" / "submission_metadata.json").write_text(GRADESCOPE_META)
+    found = discover([tmp_path], MODULE)
+    [sub] = found.submissions
+    assert (sub.student, sub.submitted_at, sub.name) == ("kim", None, None)
+    assert any("among the student's own files" in p for p in found.problems)
+
+
+def test_a_students_zip_cannot_forge_the_handin_time(tmp_path):
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("storage.py", date_time=(2026, 11, 1, 0, 0, 0)), "early = 1\n")
+        zf.writestr("timestamp.txt", "2026-11-01 00:00:00 UTC")  # what nbgrader would write
+        zf.writestr("submission_metadata.json", GRADESCOPE_META.replace("2026-12-03", "2026-11-01"))
+    export = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        # Canvas writes each member with the submission's time; the student's zip inside is a member
+        zf.writestr(zipfile.ZipInfo("doejane_12345_678901_hw1.zip", date_time=(2026, 12, 4, 9, 0, 0)),
+                    inner.read_bytes())
+        zf.writestr(zipfile.ZipInfo("roejohn_555_678902_storage.py", date_time=(2026, 12, 2, 8, 30, 0)), "r = 2\n")
+    inner.unlink()
+    subs = by_student(discover([export], MODULE))
+    assert set(subs) == {"12345", "555"}
+    jane = subs["12345"]
+    assert jane.content == b"early = 1\n" and jane.name == "doejane"
+    assert (jane.submitted_at, jane.timestamp_source) == (datetime(2026, 12, 4, 9, tzinfo=UTC), "canvas export")
+    assert (subs["555"].submitted_at, subs["555"].timestamp_source) == (datetime(2026, 12, 2, 8, 30, tzinfo=UTC),
+                                                                        "canvas export")
+
+
+def test_gradescope_export_folders_are_the_students_files(tmp_path):
+    export = tmp_path / "export"
+    write(export / "submission_metadata.yml", b"submission_1:\n  :submitters:\n  - :sid: 'S1'\n")
+    write(export / "submission_1" / "storage.py")
+    (export / "submission_1" / "submission_metadata.json").write_text(GRADESCOPE_META)
+    write(export / "submission_1" / "timestamp.txt", b"2026-11-01 00:00:00 UTC")
+    [sub] = discover([export], MODULE).submissions
+    assert (sub.student, sub.submitted_at, sub.name) == ("S1", None, None)
+
+
+def test_a_classroom_repository_times_only_when_asked(tmp_path):
+    import subprocess
+
+    repo = tmp_path / "class" / "octocat"
+    write(repo / "storage.py")
+    write(repo / "timestamp.txt", b"2026-11-01 00:00:00 UTC")  # committed by the student: not believed
+    moment = "2026-12-02T10:00:00+00:00"
+    env = {**os.environ, "GIT_AUTHOR_DATE": moment, "GIT_COMMITTER_DATE": moment, "GIT_AUTHOR_NAME": "o",
+           "GIT_AUTHOR_EMAIL": "o@x", "GIT_COMMITTER_NAME": "o", "GIT_COMMITTER_EMAIL": "o@x"}
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "done"]):
+        subprocess.run(["git", "-C", str(repo), *command], check=True, env=env)
+    [plain] = discover([tmp_path / "class"], MODULE).submissions
+    assert (plain.student, plain.submitted_at) == ("octocat", None)
+    [sub] = discover([tmp_path / "class"], MODULE, handin="git").submissions
+    assert sub.submitted_at == datetime(2026, 12, 2, 10, tzinfo=UTC)
+    assert sub.timestamp_source == "git commit time (--handin-time git)"
+
+
+def test_a_handins_manifest_gives_the_times(tmp_path):
+    write(tmp_path / "class" / "alice" / "storage.py")
+    write(tmp_path / "class" / "bob" / "storage.py", b"b = 1\n")
+    write(tmp_path / "class" / "handins.csv", b"student,handed_in\nalice,2026-12-01T10:00:00Z\nbob,yesterday\n")
+    found = discover([tmp_path / "class"], MODULE)
+    subs = by_student(found)
+    assert (subs["alice"].submitted_at, subs["alice"].timestamp_source) == (datetime(2026, 12, 1, 10, tzinfo=UTC),
+                                                                            "handins.csv")
+    assert subs["bob"].submitted_at is None
+    assert [p.split(": ", 1)[1] for p in found.problems] == ["line 3: not a timestamp: 'yesterday'"]
+    elsewhere = write(tmp_path / "times.csv", b"Student ID,Submitted At\nbob,2026-12-03 12:00:00 UTC\n")
+    subs = by_student(discover([tmp_path / "class"], MODULE, manifest=elsewhere))
+    assert subs["bob"].submitted_at == datetime(2026, 12, 3, 12, tzinfo=UTC) and subs["alice"].submitted_at is None
+    assert all(s.submitted_at is None for s in discover([tmp_path / "class"], MODULE, handin="none").submissions)
 
 
 def test_zips_of_students_and_zip_safety(tmp_path):
@@ -148,8 +235,10 @@ def test_zips_of_students_and_zip_safety(tmp_path):
     found = discover([tmp_path / "class.zip", tmp_path / "more"], MODULE)
     subs = by_student(found)
     assert set(subs) == {"amy", "bo", "escape"}
-    assert subs["amy"].submitted_at == datetime(2026, 12, 5, 12, tzinfo=UTC)
-    assert subs["amy"].timestamp_source == "zip entry time"
+    assert subs["amy"].submitted_at is None  # an arbitrary zip's times are file times
+    asked = by_student(discover([tmp_path / "class.zip"], MODULE, handin="mtime"))
+    assert asked["amy"].submitted_at == datetime(2026, 12, 5, 12, tzinfo=UTC)
+    assert asked["amy"].timestamp_source == "zip entry time (--handin-time mtime)"
     assert not (tmp_path.parent / "escape.py").exists() and not Path("/escape.py").exists()
     assert any("cy.zip" in p and "not a readable zip" in p for p in found.problems)
 
@@ -158,7 +247,7 @@ def test_one_submission_per_student_the_latest(tmp_path):
     write(tmp_path / "a" / "ann.py", b"old = 1\n", mtime=datetime(2026, 11, 1, tzinfo=UTC))
     write(tmp_path / "b" / "ann.py", b"new = 2\n", mtime=datetime(2026, 11, 2, tzinfo=UTC))
     write(tmp_path / "c" / "ann.py", b"new = 2\n", mtime=datetime(2026, 11, 3, tzinfo=UTC))
-    found = discover([tmp_path / "a", tmp_path / "b", tmp_path / "c"], MODULE)
+    found = discover([tmp_path / "a", tmp_path / "b", tmp_path / "c"], MODULE, handin="mtime")
     [sub] = found.submissions
     assert sub.content == b"new = 2\n"
     assert len(found.problems) == 1 and "2 different submissions" in found.problems[0]

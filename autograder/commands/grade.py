@@ -12,9 +12,10 @@ from pathlib import Path
 from rich.console import Console
 
 from autograder import exitcodes
-from autograder.assignment import load_assignment
+from autograder.assignment import Assignment, load_assignment
+from autograder.discover import HANDIN_CHOICES
 from autograder.executors import EXECUTORS
-from autograder.results import render_report
+from autograder.results import Report, render_report
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     batch = parser.add_argument_group("batch grading (a class into the gradebook)")
     batch.add_argument("--db", metavar="URL",
                        help="gradebook: a SQLAlchemy URL (sqlite:///path, postgresql://user@host/db) or a file "
-                            "path (default: $TENSORGRADE_DB or grades/gradebook.sqlite)")
+                            "path (default: $TENSORGRADE_DB, else grades/gradebook.sqlite in the course or here)")
     batch.add_argument("--jobs", "-j", type=int, metavar="N",
                        help=f"submissions graded at once (default: the number of cores, {os.cpu_count()})")
     batch.add_argument("--regrade", action="store_true",
@@ -56,7 +57,48 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                        help="with --executor ray: GPUs each submission's task reserves (e.g. 1 for CUDA grading)")
     batch.add_argument("--job-timeout", type=float, default=3600.0, metavar="SECONDS",
                        help="stop grading one submission after this long (default: 3600)")
+    late = parser.add_argument_group("hand-in times and late penalties (course.toml holds the defaults)")
+    late.add_argument("--due", metavar="DATETIME",
+                      help="the due date for this run, e.g. 2026-12-01T23:59:00Z (overrides course.toml)")
+    late.add_argument("--no-late", action="store_true", help="no late penalties in this run")
+    late.add_argument("--handin-time", choices=HANDIN_CHOICES, default="auto",
+                      help="where hand-in times come from: auto (default) = the LMS's own metadata (Gradescope "
+                           "submission_metadata, nbgrader timestamp.txt, Canvas export zips) and handins.csv; "
+                           "git = also the commit time of the graded file (a Classroom clone; commit times are "
+                           "set on the student's machine); mtime = also file modification times (changed by any "
+                           "copy: the report and export say so); none = no times, no penalties")
+    late.add_argument("--handins", type=Path, metavar="CSV",
+                      help="a manifest of hand-in times (columns student,handed_in); default: handins.csv at the "
+                           "top of a given folder")
     parser.set_defaults(run=run)
+
+
+def effective_assignment(args: argparse.Namespace) -> Assignment | int:
+    """The assignment with --due / --no-late applied, or an exit code after a message."""
+    from dataclasses import replace
+
+    from autograder.late import parse_timestamp
+
+    assignment = load_assignment(args.assignment)
+    late = assignment.late
+    if getattr(args, "due", None):
+        try:
+            late = replace(late, due=parse_timestamp(args.due))
+        except ValueError as exc:
+            Console().print(f"[red]--due:[/] {exc} (write e.g. 2026-12-01T23:59:00Z)")
+            return exitcodes.USAGE
+    if getattr(args, "no_late", False):
+        late = replace(late, penalty_per_day=0.0, cap=0.0)
+    return replace(assignment, late=late)
+
+
+def apply_course_points(assignment: Assignment, report: Report) -> None:
+    """course.toml's points for one report in place (the batch path applies them when recording)."""
+    from autograder.course import apply_points
+
+    data = apply_points(report.to_dict(), assignment.test_points, assignment.points)
+    for test, changed in zip(report.tests, data["tests"], strict=True):
+        test.score, test.max_score = changed["score"], changed["max_score"]
 
 
 def is_batch(args: argparse.Namespace) -> bool:
@@ -79,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
     from autograder.runner import grade
 
     console = Console()
-    assignment = load_assignment(args.assignment)
+    assignment = effective_assignment(args)
+    if isinstance(assignment, int):
+        return assignment
     missing = [str(p) for p in args.submissions if not p.exists()]
     if missing:
         console.print(f"[red]no such file:[/] {', '.join(missing)}")
@@ -87,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     reports = []
     for path in args.submissions:
         report = grade(assignment, path)
+        apply_course_points(assignment, report)
         reports.append(report)
         if args.quiet:
             console.print(f"{path}: {report.score:g} / {report.max_score:g}")
@@ -111,7 +156,9 @@ def run_batch(args: argparse.Namespace) -> int:
     from autograder.gradebook import GradebookError, open_gradebook
 
     console = Console(stderr=False)
-    assignment = load_assignment(args.assignment)
+    assignment = effective_assignment(args)
+    if isinstance(assignment, int):
+        return assignment
     if args.jobs is not None and args.jobs < 1:
         console.print("[red]--jobs must be at least 1[/]")
         return exitcodes.USAGE
@@ -119,10 +166,16 @@ def run_batch(args: argparse.Namespace) -> int:
     if executor_name not in EXECUTORS:
         console.print(f"[red]no executor named {executor_name!r}[/] (known: {', '.join(sorted(EXECUTORS))})")
         return exitcodes.USAGE
-    found = discover(args.submissions, assignment.module)
+    if args.handins is not None and not args.handins.is_file():
+        console.print(f"[red]--handins {escape(str(args.handins))}: no such file[/]")
+        return exitcodes.USAGE
+    found = discover(args.submissions, assignment.module, handin=args.handin_time, manifest=args.handins)
     for problem in found.problems:
         console.print(f"[yellow]skipped:[/] {escape(problem)}")
-    if not found.submissions:
+    for entry in found.missing:
+        console.print(f"[yellow]no submission:[/] {escape(entry.student)}: {escape(entry.reason)} "
+                      f"({escape(entry.origin)}); recorded with score 0")
+    if not found.submissions and not found.missing:
         console.print(f"[red]no submissions found[/] for {assignment.name} in "
                       f"{', '.join(map(str, args.submissions))}: expected <student>/{assignment.module}.py, "
                       f"<student>.py or .ipynb files, or an LMS export zip")
@@ -132,6 +185,7 @@ def run_batch(args: argparse.Namespace) -> int:
     except GradebookError as exc:
         console.print(f"[red]gradebook:[/] {escape(str(exc))}")
         return exitcodes.USAGE
+    print_handin_warnings(console, assignment, found, args.handin_time)
     workers = args.jobs or os.cpu_count() or 1
     options = {"workers": workers, "job_timeout": args.job_timeout}
     if executor_name == "ray":  # --jobs caps tasks in flight; without it the cluster's size decides
@@ -152,6 +206,7 @@ def run_batch(args: argparse.Namespace) -> int:
                       "kept; run the same command again to grade the rest.")
         return exitcodes.GRADER_ERROR
     print_summary(console, assignment, summary, gradebook.where, quiet=args.quiet)
+    print_handin_warnings(console, assignment, found, args.handin_time, again=True)
     if args.json:
         from autograder.gradebook.export import submission_json
 
@@ -160,3 +215,27 @@ def run_batch(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return exitcodes.OK if summary.ok else exitcodes.GRADER_ERROR
 
+
+
+def print_handin_warnings(console: Console, assignment: Assignment, found, handin: str, again: bool = False) -> None:
+    """Say where hand-in times came from when it matters: none known, file times, or one suspicious moment."""
+    from rich.markup import escape
+
+    from autograder.late import clustered_lateness
+
+    late = assignment.late
+    if late.due is None or late.penalty_per_day <= 0 or handin == "none":
+        return
+    untimed = found.without_handin_time
+    if untimed and not again:
+        console.print(f"[yellow]no hand-in time for {len(untimed)} of {len(found.submissions)} submissions[/] (no "
+                      "LMS metadata found): no late penalty for them. Give the LMS's times in a handins.csv "
+                      "(--handins), or pass --handin-time git (Classroom) or --handin-time mtime.")
+    by_mtime = [s for s in found.submissions if s.timestamp_source and "mtime" in s.timestamp_source]
+    if by_mtime and not again:
+        console.print(f"[yellow]{len(by_mtime)} hand-in times are file modification times[/] (--handin-time mtime): "
+                      "a copy of the folder changes them; the report and the export say so")
+    warning = clustered_lateness(late, [(s.student, s.submitted_at) for s in found.submissions])
+    if warning:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}. Penalties are recorded apart from the raw "
+                      f"score; to grade without them: tensorgrade grade {assignment.name} ... --no-late --regrade")

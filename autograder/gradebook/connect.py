@@ -17,9 +17,24 @@ DEFAULT_DB_URL = "sqlite:///grades/gradebook.sqlite"
 DB_ENV = "TENSORGRADE_DB"
 
 
+def default_url() -> str:
+    """$TENSORGRADE_DB, else a course folder's own grades/gradebook.sqlite, else grades/ in the working directory."""
+    if os.environ.get(DB_ENV):
+        return os.environ[DB_ENV]
+    from autograder.course import CourseError, find_course
+
+    try:
+        course = find_course()
+    except CourseError:
+        course = None
+    if course is not None and course.root is not None:
+        return f"sqlite:///{course.root / 'grades' / 'gradebook.sqlite'}"
+    return DEFAULT_DB_URL
+
+
 def normalise_url(url: str | os.PathLike | None) -> str:
     """A SQLAlchemy URL from a URL or a plain file path; PostgreSQL URLs use psycopg 3."""
-    url = str(url or os.environ.get(DB_ENV) or DEFAULT_DB_URL)
+    url = str(url or default_url())
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
     for plain in ("postgresql://", "postgres://"):

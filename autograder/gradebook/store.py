@@ -25,8 +25,10 @@ from autograder.gradebook.models import (
 
 if TYPE_CHECKING:
     from autograder.assignment import Assignment
-    from autograder.discover import FoundSubmission
+    from autograder.discover import FoundSubmission, MissingSubmission
     from autograder.late import LateResult
+
+MISSING_HASH = "none"  # content_hash of a "no submission found" row: no file has it (a file's is 64 hex digits)
 
 def describe_url(url: str) -> str:
     """The URL without its password, for messages."""
@@ -187,6 +189,39 @@ class Gradebook:
         finally:
             session.close()
         return row
+
+    def record_missing(self, *, run: Run, assignment_id: int, grading_round: str, missing: MissingSubmission,
+                       max_score: float) -> SubmissionRow | None:
+        """A row for a student who handed in no file: score 0, the reason as its problem; None if already there."""
+        student = self.student(missing.student, name=missing.name, email=missing.email, sis_id=missing.sis_id,
+                               lms_id=missing.lms_id)
+        row = SubmissionRow(
+            assignment_id=assignment_id, student=student, run_id=run.id, grading_round=grading_round,
+            content_hash=MISSING_HASH, filename="", origin=clean_text(missing.origin), source=None,
+            submitted_at=None, timestamp_source=None, graded_at=utcnow(), score=0.0, max_score=float(max_score),
+            late_days=0, late_penalty=0.0, final_score=0.0, execution_time=0.0, problem=clean_text(missing.reason),
+            notes=[], grader_errors=[], extra={"missing": True})
+        row.tests = []
+        session = self.sessions()
+        try:
+            session.add(row)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            if self._exists(assignment_id, student.id, MISSING_HASH, grading_round):
+                return None
+            raise
+        finally:
+            session.close()
+        return row
+
+    def max_score(self, assignment_name: str) -> float | None:
+        """The maximum of the latest graded submission of an assignment (None before any)."""
+        query = (select(SubmissionRow.max_score).join(AssignmentRow, SubmissionRow.assignment_id == AssignmentRow.id)
+                 .where(AssignmentRow.name == assignment_name, SubmissionRow.content_hash != MISSING_HASH)
+                 .order_by(SubmissionRow.id.desc()).limit(1))
+        with self.sessions() as session:
+            return session.scalar(query)
 
     def _exists(self, assignment_id: int, student_id: int, content_hash: str, grading_round: str) -> bool:
         query = select(SubmissionRow.id).where(
