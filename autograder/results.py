@@ -98,17 +98,32 @@ def render_report(report: Report, console: Any = None, show_output: bool = True)
     table.add_column("test", overflow="fold")
     table.add_column("points", justify="right")
     table.add_column("feedback", overflow="fold", max_width=90)
+    pictures = []  # diagrams: printed under the table, where no column width folds their alignment
     for t in report.tests:
         mark = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[yellow]–[/]",
                 "error": "[magenta]![/]"}[t.status]
         points = "skipped" if not t.counted else f"{t.score:g}/{t.max_score:g}"
-        table.add_row(f"{mark} {t.name}", points, _escape(t.output) if show_output else "")
+        output = t.output
+        for spec in t.diagrams if show_output else ():
+            drawn = diagram_text(spec)
+            output = output.replace("\n\n" + drawn, "", 1)
+            pictures.append((t.name, drawn))
+        table.add_row(f"{mark} {t.name}", points, _escape(output) if show_output else "")
     console.print(table)
+    for name, drawn in pictures:
+        console.print(f"[red]✗[/] [bold]{_escape(name)}[/]")
+        console.print(_escape(drawn), soft_wrap=True, highlight=False)
     for note in report.notes:
         console.print(f"[yellow]note:[/] {_escape(note)}")
     if report.problem:
         console.print(f"[red]problem:[/] {_escape(report.problem)}")
     console.print(f"[bold]score {report.score:g} / {report.max_score:g}[/]  ({report.execution_time:.1f} s)")
+
+
+def diagram_text(spec: dict) -> str:  # diagrams
+    from autograder.diagrams import text
+
+    return text(spec)
 
 
 def _escape(text: str) -> str:

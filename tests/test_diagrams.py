@@ -259,3 +259,18 @@ def test_a_graded_view_mistake_carries_its_picture_to_results(tmp_path):
     (entry,) = [t for t in data["tests"] if t["name"] == failed.name]
     assert entry["extra_data"] == {"diagrams": [spec]} and "yours shares x's storage: no" in entry["output"]
     assert report.to_dict()["extra"]["diagrams"] == {failed.nodeid: [spec]}  # what the gradebook keeps
+
+
+def test_terminal_prints_the_text_form_unfolded_under_the_table():
+    from rich.console import Console
+
+    from autograder.results import Report, TestResult, render_report
+
+    spec = shape_spec("row_view(x, 1)", (3, 5), (5,))
+    failed = TestResult("row_view returns row i", 2, 0, "failed", output="has shape (3, 5)\n\n" + text(spec),
+                        diagrams=[spec])
+    console = Console(record=True, width=50, color_system=None)
+    render_report(Report("hw1_storage", "storage.py", tests=[failed]), console=console)
+    printed = console.export_text()
+    assert text(spec) in printed  # line for line, aligned, after the table
+    assert printed.index(text(spec)) > printed.index("└")
