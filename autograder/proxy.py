@@ -62,6 +62,11 @@ class OutputTap:
     The rest is counted, not stored, so a 1 GB print costs the grader no memory; past
     ``flood`` bytes in one take ``on_flood`` is called (the session kills the worker), so an
     endless print loop costs one test rather than a call timeout of grader CPU.
+
+    No waiting: the worker flushes what a call printed before it writes the reply, so when
+    the reply is in, the output is in the pipe or already stored. Reads happen only under the
+    lock (the thread waits for data without it), so :meth:`take` drains what is left in the
+    pipe itself and never misses a chunk the thread holds but has not stored.
     """
 
     def __init__(self, stream: Any, cap: int, flood: int | None = None,
@@ -69,50 +74,54 @@ class OutputTap:
         self.cap, self.kept, self.dropped = cap, bytearray(), 0
         self.flood, self.on_flood, self.flooded = flood, on_flood, False
         self.lock = threading.Lock()
+        self.stream = stream  # holds the descriptor open as long as the tap lives
         self.fd = stream.fileno()
-        self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self.eof = False
+        os.set_blocking(self.fd, False)
+        self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
 
-    def _drain(self, stream: Any) -> None:
-        fd = self.fd
-        while True:
+    def _read_available(self) -> bool:
+        """Store what the pipe holds now (caller holds the lock); True when the flood limit was just crossed."""
+        while not self.eof:
             try:
-                chunk = os.read(fd, 65536)
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                break
             except OSError:
-                return
+                chunk = b""
             if not chunk:
+                self.eof = True
+                break
+            room = max(self.cap - len(self.kept), 0)
+            self.kept += chunk[:room]
+            self.dropped += len(chunk) - min(room, len(chunk))
+            if self.flood is not None and not self.flooded and len(self.kept) + self.dropped > self.flood:
+                self.flooded = True
+                return True
+        return False
+
+    def _drain(self) -> None:
+        while not self.eof:
+            try:
+                select.select([self.fd], [], [])
+            except (OSError, ValueError):
                 return
             with self.lock:
-                room = self.cap - len(self.kept)
-                self.kept += chunk[: max(room, 0)]
-                self.dropped += max(len(chunk) - max(room, 0), 0)
-                flooded = (self.flood is not None and not self.flooded
-                           and len(self.kept) + self.dropped > self.flood)
-                self.flooded = self.flooded or flooded
+                flooded = self._read_available()
             if flooded and self.on_flood is not None:
                 self.on_flood()
 
-    def settle(self, limit: float = 0.5) -> None:
-        """Wait (briefly) until the drain thread has read all that is already in the pipe."""
-        deadline = time.monotonic() + limit
-        while self.thread.is_alive() and time.monotonic() < deadline:
-            try:
-                pending, _, _ = select.select([self.fd], [], [], 0)
-            except (OSError, ValueError):
-                return
-            if not pending:
-                time.sleep(0.001)  # the drain thread may hold a chunk it read but has not stored yet
-                return
-            time.sleep(0.002)
-
     def take(self) -> str:
         """What the student printed since the last take, decoded leniently (never parsed)."""
-        self.settle()
         with self.lock:
+            flooded = self._read_available()
             text = bytes(self.kept).decode("utf-8", errors="replace")
             if self.dropped:
                 text += f"\n… {self.dropped:,} more bytes of output were discarded"
             self.kept, self.dropped = bytearray(), 0
+        if flooded and self.on_flood is not None:
+            self.on_flood()
         return text
 
 
