@@ -404,4 +404,7 @@ def run_checks(function: str | None = None, *, strict: bool = False) -> None:
         if any(o.status != "PASS" for o in counted) or not counted:
             raise AssertionError("\n".join([title, *lines]))
         return
+    if counted and all(o.status == "PASS" for o in counted):
+        lines.append("  every public check here passes; the hidden graders check more (other inputs, shapes, "
+                     "dtypes, devices), so this is a good sign, not your grade")
     print("\n".join([title, *lines]))

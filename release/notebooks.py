@@ -76,8 +76,9 @@ def how_to_text(assignment: Assignment) -> str:
         "2. Write each function in its cell (keep its name, signature and docstring), run the cell, then run the",
         "   `run_checks(...)` cell under it. `PASS` means that public check passes, `TODO` that the function is",
         "   not implemented yet, `FAIL` says what is wrong.",
-        f"3. Submit this notebook, or `{assignment.module}.py`. The hidden graders check more inputs, shapes and",
-        "   dtypes than the public checks, so a full public score is a good sign, not a guarantee.",
+        f"3. Submit this notebook, `{notebook_name(assignment)}` (or `{assignment.module}.py` if you worked there",
+        "   instead). The hidden graders check more inputs, shapes and dtypes than the public checks, so a full",
+        "   public score is a good sign, not a guarantee.",
     ])
 
 

@@ -46,10 +46,15 @@ def readme(assignment: Assignment, has_checks: bool) -> str:
         "",
         "## Check your work",
         "",
+        "In this folder (Python 3.11 or newer):",
+        "",
         "```bash",
         "python -m pip install ./.tensorgrade     # once: the grading engine, without the hidden graders",
-        f"tensorgrade check {name} {module}.py    # or {module}.ipynb",
+        f"tensorgrade check {name} {module}.py    # or: tensorgrade check {name} {module}.ipynb",
         "```",
+        "",
+        "The install brings PyTorch if you do not have it yet; without a GPU the CPU build is much smaller:",
+        "run `python -m pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu` first.",
         "",
     ]
     if has_checks:
@@ -72,6 +77,8 @@ def bundle_files(assignment: Assignment) -> dict[str, bytes]:
         functions = [s.name for s in notebooks.segments(assignment, "stub") if s.name]
         groups = public_checks.group_tests(tests_source, functions)
         files[classroom.WORKFLOW_PATH] = classroom.workflow(assignment, tests_source, groups).encode()
+        files[classroom.PICKER_PATH] = classroom.picker(
+            assignment.module, files[f"{assignment.module}.py"], files[notebooks.notebook_name(assignment)]).encode()
         files.update({rel: text.encode() for rel, text in classroom.check_files(tests_source, groups).items()})
     files["README.md"] = readme(assignment, bool(tests_source.strip())).encode()
     for relative, content in engine_contents(assignment, with_graders=False).items():
