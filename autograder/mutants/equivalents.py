@@ -88,6 +88,6 @@ def record(path: Path, score: float, survivors: list[str]) -> None:
     # rounded down, so that the same run read back is never "below the recorded score"
     block = f"recorded_score = {math.floor(score * 10000) / 10000:.4f}\n"
     block += "recorded_survivors = [" + "".join(f"\n    {_toml_string(s)}," for s in sorted(survivors))
-    block += "\n]\n" if survivors else "]\n"
+    block += "\n]\n\n" if survivors else "]\n\n"
     lines.insert(at, block)
     path.write_text("".join(lines))

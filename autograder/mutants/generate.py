@@ -81,7 +81,7 @@ class _Sites(cst.CSTVisitor):
                  uses_autograd: bool) -> None:
         self.module, self.regions, self.operators = module, regions, operators
         self.uses_autograd = uses_autograd
-        self.scopes: list[tuple[str, frozenset[str]]] = []
+        self.scopes: list[tuple[str, frozenset[str], frozenset[str]]] = []
         self.sites: list[tuple[Operator, cst.CSTNode, object, str | None, str, int]] = []
 
     def _inside(self, node: cst.CSTNode) -> int | None:
@@ -92,7 +92,7 @@ class _Sites(cst.CSTVisitor):
         return None
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.scopes.append((node.name.value, frozenset()))
+        self.scopes.append((node.name.value, frozenset(), frozenset()))
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self.scopes.pop()
@@ -100,20 +100,27 @@ class _Sites(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         scalars = _ScalarNames()
         node.body.visit(scalars)
-        self.scopes.append((node.name.value, frozenset(scalars.names)))
+        params = frozenset(p.name.value for p in (*node.params.posonly_params, *node.params.params,
+                                                  *node.params.kwonly_params))
+        self.scopes.append((node.name.value, frozenset(scalars.names), params))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scopes.pop()
 
+    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
+        return False  # the expressions of an f-string make messages: mutating them changes no value
+
     def on_visit(self, node: cst.CSTNode) -> bool:
         result = super().on_visit(node)
+        if not result:
+            return False
         wanted = [op for op in self.operators if isinstance(node, op.types)]
         if wanted:
             line = self._inside(node)
             if line is not None:
-                function = ".".join(name for name, _ in self.scopes) or "<module>"
-                ctx = Context(self.module, function, self.scopes[-1][1] if self.scopes else frozenset(),
-                              self.uses_autograd)
+                function = ".".join(scope[0] for scope in self.scopes) or "<module>"
+                scalars, params = self.scopes[-1][1:] if self.scopes else (frozenset(), frozenset())
+                ctx = Context(self.module, function, scalars, self.uses_autograd, params)
                 for op in wanted:
                     for replacement, description in op.apply(node, ctx):
                         self.sites.append((op, node, replacement, description, function, line))

@@ -30,6 +30,7 @@ class Context:
     function: str = "<module>"
     scalars: frozenset[str] = frozenset()  # names bound to number literals in the current function
     uses_autograd: bool = False  # the module mentions backward/autograd/requires_grad
+    params: frozenset[str] = frozenset()  # the current function's parameter names
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -246,24 +247,58 @@ def copies(node: cst.CSTNode, ctx: Context) -> Yield:
             yield receiver(node), None
         return
     value = node.value
-    if value is None or isinstance(value, (cst.Tuple, cst.List, cst.Dict, cst.Comparison, cst.BooleanOperation,
-                                           cst.SimpleString, cst.Integer, cst.Float, cst.Name)):
-        return  # plain Python values, or a bare name (its own clone is the same mutant one level up)
-    if isinstance(value, cst.Call) and call_name(value)[0] in ("int", "float", "bool", "len", "tuple", "dict",
-                                                               "list", "str", "clone", "contiguous", "detach"):
-        return
-    names = _names(value)
-    if names and names <= ctx.scalars:
-        return  # arithmetic on Python numbers (``total / count``)
-    methods = ["clone", "contiguous"] + (["detach"] if ctx.uses_autograd else [])
-    for method in methods:
-        yield node.with_changes(value=expr(f"{wrapped(ctx, value)}.{method}()")), None
+    if value is not None and (may_be_view(value) if not isinstance(value, cst.Name) else value.value in ctx.params):
+        methods = ["clone", "contiguous"] + (["detach"] if ctx.uses_autograd else [])
+        for method in methods:
+            yield node.with_changes(value=expr(f"{wrapped(ctx, value)}.{method}()")), None
+
+
+# results that may share memory with an input (or be it): only there can an added copy change an answer
+VIEW_MAKERS = {"view", "reshape", "t", "transpose", "permute", "expand", "expand_as", "squeeze", "unsqueeze",
+               "flatten", "unflatten", "narrow", "select", "unfold", "diagonal", "detach", "from_numpy", "as_tensor",
+               "view_as", "reshape_as", "movedim", "moveaxis", "swapaxes", "as_strided", "split", "chunk", "unbind",
+               "real", "imag", "T", "mT", "H", "mH", "contiguous", "requires_grad_"}
+
+
+def _basic_index(element: cst.SubscriptElement) -> bool:
+    """``1``, ``i``, ``:``, ``...``, ``None``: indexing that gives a view (lists, masks and tensors copy)."""
+    index = element.slice
+    if isinstance(index, cst.Slice):
+        return True
+    value = index.value
+    return isinstance(value, (cst.Integer, cst.Name, cst.Ellipsis)) or int_value(value) is not None or (
+        isinstance(value, cst.BinaryOperation) and not isinstance(value.left, cst.Comparison))
+
+
+def may_be_view(node: cst.BaseExpression) -> bool:
+    """Whether ``node`` may be an input, or share its memory, as far as the syntax tells."""
+    if isinstance(node, cst.Name):
+        return True
+    if isinstance(node, cst.Subscript):
+        return all(_basic_index(e) for e in node.slice) and may_be_view(node.value) or all(
+            _basic_index(e) for e in node.slice) and isinstance(node.value, (cst.Name, cst.Attribute))
+    if isinstance(node, cst.Attribute):
+        return node.attr.value in VIEW_MAKERS or isinstance(node.value, cst.Name)
+    if isinstance(node, cst.Call):
+        name, is_method = call_name(node)
+        if name is None:
+            return False
+        if is_method and name.endswith("_") and not name.startswith("_"):
+            return True  # an in-place method returns its receiver
+        return name in VIEW_MAKERS
+    return False
 
 
 @operator("storage", "compare tensors instead of their storages: drop .untyped_storage() / .storage()", cst.Call)
 def storage(node: cst.Call, ctx: Context) -> Yield:
     if method_call(node, ("untyped_storage", "storage")) and not node.args:
         yield receiver(node), None
+
+
+@operator("numel_len", "x.numel() -> len(x) (the first dimension's size, not the element count)", cst.Call)
+def numel_len(node: cst.Call, ctx: Context) -> Yield:
+    if method_call(node, ("numel",)) and not node.args:
+        yield expr(f"len({ctx.code(receiver(node))})"), None
 
 
 @operator("view_reshape", "view() <-> reshape()", cst.Call)

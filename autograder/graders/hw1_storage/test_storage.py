@@ -38,6 +38,10 @@ def test_same_storage(student, credit):
         "x and x.clone()": (x, x.clone(), False),
         "two separate tensors of zeros": (torch.zeros(4), torch.zeros(4), False),
         "x.view(-1)[3:] and x": (x.view(-1)[3:], x, True),
+        # same storage, no element in common: a test of *overlapping memory* is not a test of storage
+        "x[0] and x[2] (rows with no element in common)": (x[0], x[2], True),
+        "x[:, 0] and x[:, 1] (interleaved columns, no element in common)": (x[:, 0], x[:, 1], True),
+        "x[1] and x.clone()[1] (equal values and offsets, other storage)": (x[1], x.clone()[1], False),
     }
     for label, (a, b, expected) in cases.items():
         with credit.case(label):
@@ -47,9 +51,12 @@ def test_same_storage(student, credit):
 @pytest.mark.points(2)
 def test_numpy_shared(student, credit):
     """numpy_shared shares the array's memory"""
-    for dtype in (np.float32, np.int64, np.float64):
-        arr = (np.arange(6, dtype=dtype) * 3 - 5).reshape(2, 3)
-        with credit.case(f"array of {np.dtype(dtype).name}"):
+    arrays = [(f"array of {np.dtype(dtype).name}", (np.arange(6, dtype=dtype) * 3 - 5).reshape(2, 3))
+              for dtype in (np.float32, np.int64, np.float64)]
+    # a strided array: torch.from_numpy shares it as it is; anything that makes it contiguous copies
+    arrays.append(("every other column of a (3, 4) array", (np.arange(12.0) - 4).reshape(3, 4)[:, ::2]))
+    for label, arr in arrays:
+        with credit.case(label):
             call = student.call("numpy_shared", arr)
             expected = torch.from_numpy(arr.copy())
             expect_tensor(call.result, expected, "numpy_shared(arr)")
@@ -73,9 +80,12 @@ def test_numpy_copy(student, credit):
 @pytest.mark.points(2)
 def test_row_view(student, credit):
     """row_view returns row i as a view"""
-    for rows, cols, i in ((3, 5, 1), (4, 2, 0), (5, 7, 4), (1, 3, 0)):
-        x = grid(rows, cols)
-        with credit.case(f"x of shape ({rows}, {cols}), i={i}"):
+    inputs = [(f"x of shape ({rows}, {cols}), i={i}", grid(rows, cols), i)
+              for rows, cols, i in ((3, 5, 1), (4, 2, 0), (5, 7, 4), (1, 3, 0))]
+    # rows of a transposed tensor are not contiguous: a row made contiguous is a copy
+    inputs.append(("x = a (4, 3) grid transposed, i=2", grid(4, 3).t(), 2))
+    for label, x, i in inputs:
+        with credit.case(label):
             call = student.call("row_view", x, i)
             expect_tensor(call.result, x[i], f"row_view(x, {i})")
             expect_view_of(call.result, call.args[0], f"row_view(x, {i})", "x")
@@ -85,9 +95,13 @@ def test_row_view(student, credit):
 @pytest.mark.points(2)
 def test_as_matrix(student, credit):
     """as_matrix views x as (-1, cols) sharing storage"""
-    for n, cols in ((12, 4), (12, 3), (10, 5), (7, 1), (6, 6)):
-        x = torch.arange(n, dtype=torch.float32) * 0.5
-        with credit.case(f"{n} elements, cols={cols}"):
+    inputs = [(f"{n} elements, cols={cols}", torch.arange(n, dtype=torch.float32) * 0.5, cols)
+              for n, cols in ((12, 4), (12, 3), (10, 5), (7, 1), (6, 6))]
+    # inputs of more than one dimension: len(x) is not x.numel()
+    inputs += [("x of shape (3, 4), cols=6", grid(3, 4), 6),
+               ("x of shape (2, 3, 2), cols=4", grid(2, 6).view(2, 3, 2), 4)]
+    for label, x, cols in inputs:
+        with credit.case(label):
             call = student.call("as_matrix", x, cols)
             expect_tensor(call.result, x.view(-1, cols), f"as_matrix(x, {cols})")
             expect_view_of(call.result, call.args[0], f"as_matrix(x, {cols})", "x")
@@ -96,7 +110,7 @@ def test_as_matrix(student, credit):
 @pytest.mark.points(1)
 def test_as_matrix_rejects_bad_cols(student, credit):
     """as_matrix raises ValueError when numel is not a multiple of cols"""
-    for n, cols in ((10, 4), (7, 2), (5, 3)):
+    for n, cols in ((10, 4), (7, 2), (5, 3), (6, 0)):
         with credit.case(f"{n} elements, cols={cols}"):
             try:
                 result = student.as_matrix(torch.arange(float(n)), cols)
@@ -138,7 +152,8 @@ def test_cos_in_place(student, credit):
 def test_standardize_in_place(student, credit):
     """standardize_ works in place with the unbiased std"""
     inputs = [("a (2, 5) grid", grid(2, 5)), ("a (6,) vector", torch.tensor([3.0, -1.0, 4.0, 1.0, -5.0, 9.0])),
-              ("a (3, 4) float64 grid", grid(3, 4, torch.float64))]
+              ("a (3, 4) float64 grid", grid(3, 4, torch.float64)),
+              ("a transposed (5, 2) view", grid(2, 5).t())]
     _in_place(student, credit, "standardize_", lambda x: (x - x.mean()) / x.std(), inputs)
 
 
@@ -189,10 +204,16 @@ def test_device_agnostic(student, credit, device):
 @pytest.mark.points(1)
 def test_meta_device(student, credit):
     """shapes are right on the meta device (no hard-coded device)"""
+    # points only for answers: each meta case counts only where the same call is right on a CPU tensor
     x = torch.empty(6, 4, device="meta")
+    real = grid(6, 4)
     with credit.case("row_view on meta"):
+        expect_tensor(student.row_view(real, 1), real[1], "row_view(x, 1) on a CPU tensor")
         expect_tensor_meta(student.row_view(x, 1), x[1], "row_view(x, 1) on a meta tensor")
     with credit.case("as_matrix on meta"):
+        expect_tensor(student.as_matrix(real.reshape(-1), 8), real.reshape(-1, 8), "as_matrix(x, 8) on a CPU tensor")
         expect_tensor_meta(student.as_matrix(x.reshape(-1), 8), x.reshape(-1, 8), "as_matrix(x, 8) on a meta tensor")
     with credit.case("standardize_ on meta"):
+        expect_tensor(student.standardize_(real.clone()), (real - real.mean()) / real.std(),
+                      "standardize_(x) on a CPU tensor")
         expect_tensor_meta(student.standardize_(x), x, "standardize_(x) on a meta tensor")

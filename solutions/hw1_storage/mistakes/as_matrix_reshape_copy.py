@@ -53,7 +53,7 @@ def as_matrix(x: torch.Tensor, cols: int) -> torch.Tensor:
 
     Raises ValueError when ``x.numel()`` is not a multiple of ``cols``.
     """
-    if x.numel() % cols != 0:
+    if cols <= 0 or x.numel() % cols != 0:
         raise ValueError('bad cols')
     return x.reshape(-1, cols).clone()
 
