@@ -308,6 +308,11 @@ def prewarm(limits: Limits) -> None:
             _why_cold.append(f"the template could not be started: {exc}")
 
 
+def start_early() -> None:
+    """Start this process's template before the command imports torch and pytest (they then import side by side)."""
+    prewarm(Limits())  # the template's key ignores per-child fields, so it serves every assignment's limits
+
+
 def start_worker(submission_name: str, source_bytes: bytes, limits: Limits) -> WorkerProcess:
     """A worker forked from the warm template, or a cold one when that is off or not possible."""
     if warm_enabled(limits) and not _why_cold:

@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
                       f"this in your {assignment.name} folder (it holds test_public.py) or pass --tests DIR")
         return exitcodes.USAGE
 
+    from autograder.warm import start_early
+
+    start_early()  # the template imports torch while this process does the same
     from autograder.runner import grade  # imports torch: only for this verb, not for every `tensorgrade` command
 
     report = grade(assignment, path, public=True, tests_dir=tests_dir)

@@ -118,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
         os.environ[DATA_ROOT_ENV] = str(args.data_root.resolve())
     if is_batch(args):
         return run_batch(args)  # grades in other processes: this one never needs torch (2-4 s to import)
+    from autograder.warm import start_early
+
+    start_early()  # the template imports torch while this process does the same
     from autograder.runner import grade
 
     console = Console()
