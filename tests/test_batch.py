@@ -277,3 +277,90 @@ def test_a_gradebook_that_stops_answering_is_a_clear_message(tmp_path, capsys, m
     assert code == exitcodes.GRADER_ERROR
     assert "the gradebook stopped answering: server closed the connection unexpectedly" in said
     assert "run the same command again" in said
+
+
+def test_a_student_without_a_file_gets_a_row_in_the_summary_and_the_export(tmp_path, capsys):
+    from autograder import cli, exitcodes
+
+    root = tmp_path / "class"
+    (root / "ann").mkdir(parents=True)
+    (root / "ann" / "storage.py").write_bytes(kinds_of_work()["broken-syntax"])
+    (root / "dan").mkdir()
+    (root / "dan" / "notes.txt").write_text("sorry")
+    db = tmp_path / "gradebook.sqlite"
+    assert cli.main(["grade", "hw1_storage", str(root), "--db", str(db), "--jobs", "1"]) == exitcodes.OK
+    said = " ".join(capsys.readouterr().out.split())
+    assert "no submission: dan: no submission found: notes.txt" in said
+    assert "1 with no submission found" in said
+    with open_gradebook(db) as gradebook:
+        rows = {r.student.key: r for r in gradebook.current("hw1_storage")}
+    assert set(rows) == {"ann", "dan"}
+    assert rows["dan"].score == 0 and rows["dan"].max_score == rows["ann"].max_score > 0
+    assert rows["dan"].problem == "no submission found: notes.txt"
+    # grading again records nothing twice; the student still counts
+    assert cli.main(["grade", "hw1_storage", str(root), "--db", str(db), "--jobs", "1"]) == exitcodes.OK
+    with open_gradebook(db) as gradebook:
+        assert len(gradebook.submissions("hw1_storage")) == 2
+    capsys.readouterr()
+    assert cli.main(["export", "hw1_storage", "--db", str(db), "--format", "csv", "--missing", "blank"]) == exitcodes.OK
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("dan,dan,,,,") and "no submission found" in line for line in lines), lines
+
+
+def test_hand_in_times_by_file_time_only_when_asked_and_a_copy_is_flagged(tmp_path, capsys):
+    from autograder import cli, exitcodes
+
+    root = tmp_path / "class"
+    copied = (HW1.late.due + timedelta(days=1, hours=2)).timestamp()
+    for student in ("ann", "ben", "cat", "dan"):
+        (root / student).mkdir(parents=True)
+        path = root / student / "storage.py"
+        path.write_bytes(kinds_of_work()["broken-syntax"] + student.encode())
+        os.utime(path, (copied, copied))  # copied after the deadline: every file has the same time
+    db = tmp_path / "a.sqlite"
+    assert cli.main(["grade", "hw1_storage", str(root), "--db", str(db), "-j", "1"]) == exitcodes.OK
+    said = " ".join(capsys.readouterr().out.split())
+    assert "no hand-in time for 4 of 4 submissions" in said and "handins.csv" in said
+    with open_gradebook(db) as gradebook:
+        assert all(r.late_days == 0 and r.submitted_at is None for r in gradebook.current("hw1_storage"))
+    db = tmp_path / "b.sqlite"
+    assert cli.main(["grade", "hw1_storage", str(root), "--db", str(db), "-j", "1", "--handin-time", "mtime"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "4 hand-in times are file modification times" in said
+    assert "4 of 4 submissions were handed in within 2 minutes" in said and "--no-late" in said
+    with open_gradebook(db) as gradebook:
+        rows = gradebook.current("hw1_storage")
+    assert all(r.late_days == 2 and r.timestamp_source == "file mtime (--handin-time mtime)" for r in rows)
+    assert cli.main(["export", "hw1_storage", "--db", str(db), "--format", "csv"]) == exitcodes.OK
+    out = capsys.readouterr()
+    assert "file mtime (--handin-time mtime)" in out.out and "file modification times" in out.err
+
+
+def test_piped_output_prints_a_progress_line_while_a_long_job_runs(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from autograder import batch_view
+    from autograder.batch import grade_batch
+    from autograder.batch_view import BatchProgress
+    from autograder.discover import discover
+    from autograder.executors import JobResult
+
+    class SlowExecutor:
+        def run(self, jobs, on_result):
+            for job in jobs:
+                time.sleep(3)  # one long submission: the log must not go quiet
+                on_result(JobResult(job.key, error="stopped for the test"))
+
+    monkeypatch.setattr(batch_view, "PLAIN_EVERY", 1.0)
+    (tmp_path / "class" / "ann").mkdir(parents=True)
+    (tmp_path / "class" / "ann" / "storage.py").write_text("x = 1\n")
+    found = discover([tmp_path / "class"], HW1.module)
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=200)
+    with open_gradebook(tmp_path / "g.sqlite") as gradebook, BatchProgress(console, "hw1_storage") as progress:
+        grade_batch(HW1, found, gradebook, SlowExecutor(), on_start=progress.start, on_progress=progress.advance)
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("grading hw1_storage:")]
+    assert lines[0].startswith("grading hw1_storage: 0/1 done") and lines[-1].startswith("grading hw1_storage: 1/1")
+    assert len(lines) >= 3, lines  # the first, at least one while waiting, the last

@@ -49,3 +49,62 @@ def test_check_runs_public_checks_and_fails_until_they_pass(path, code, capsys, 
     monkeypatch.setenv("COLUMNS", "200")  # rich wraps table cells at the terminal's width
     assert main(["check", "hw1_storage", str(path)]) == code
     assert "same_storage on the lecture's example" in capsys.readouterr().out
+
+
+@pytest.fixture
+def tiny_course(tmp_path, monkeypatch):
+    """A course with one assignment named like no bundled one; the course setting is restored after the test."""
+    from autograder.course import COURSE_ENV
+
+    monkeypatch.setenv(COURSE_ENV, "placeholder")
+    monkeypatch.delenv(COURSE_ENV)
+    root = tmp_path / "course"
+    (root / "graders" / "hw9_tiny").mkdir(parents=True)
+    (root / "graders" / "hw9_tiny" / "assignment.toml").write_text('title = "Tiny"\nmodule = "tiny"\n')
+    (root / "solutions" / "hw9_tiny").mkdir(parents=True)
+    (root / "solutions" / "hw9_tiny" / "tiny.py").write_text("def f():\n    return 1  # SOLUTION\n")
+    (root / "course.toml").write_text('[course]\nname = "Tiny course"\n')
+    return root
+
+
+def test_every_verb_takes_course_before_or_after_its_arguments(tiny_course, tmp_path, capsys):
+    from autograder.course import COURSE_ENV
+
+    missing = str(tmp_path / "nothing.py")
+    for argv in (["--course", str(tiny_course), "grade", "hw9_tiny", missing],
+                 ["grade", "hw9_tiny", missing, "--course", str(tiny_course)],
+                 ["release", "assignments", "--check", "hw9_tiny", "--course", str(tiny_course)]):
+        capsys.readouterr()
+        # the assignment is found in the course (a missing file, not an unknown assignment)
+        main(argv)
+        said = capsys.readouterr()
+        assert "no assignment named" not in said.out + said.err, argv
+    import os
+
+    assert os.environ[COURSE_ENV] == str(tiny_course)  # grading processes started from here use it too
+
+
+def test_course_from_the_environment_and_a_bad_course(tiny_course, tmp_path, capsys, monkeypatch):
+    from autograder.course import COURSE_ENV
+
+    monkeypatch.setenv(COURSE_ENV, str(tiny_course))
+    assert main(["grade", "hw1_storage", str(HW1.stub)]) == exitcodes.USAGE
+    assert f"no assignment named 'hw1_storage' in the course at {tiny_course}" in " ".join(
+        capsys.readouterr().err.split())
+    assert main(["grade", "hw1_storage", str(HW1.stub), "--course", str(tmp_path)]) == exitcodes.USAGE
+    assert "tensorgrade init" in capsys.readouterr().err
+
+
+def test_grade_overrides_due_and_late_on_the_command_line(capsys):
+    from autograder.commands.grade import effective_assignment
+    from autograder.course import find_course
+
+    parser = __import__("autograder.cli", fromlist=["build_parser"]).build_parser()
+    assert find_course().bundled
+    args = parser.parse_args(["grade", "hw1_storage", "x.py", "--due", "2027-01-01T00:00:00Z"])
+    assert effective_assignment(args).late.due.isoformat() == "2027-01-01T00:00:00+00:00"
+    args = parser.parse_args(["grade", "hw1_storage", "x.py", "--no-late"])
+    assert effective_assignment(args).late.penalty_per_day == 0
+    args = parser.parse_args(["grade", "hw1_storage", "x.py", "--due", "soon"])
+    assert effective_assignment(args) == exitcodes.USAGE
+    assert "--due" in capsys.readouterr().out

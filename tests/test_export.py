@@ -11,8 +11,9 @@ import pytest
 
 from autograder import cli, exitcodes
 from autograder.assignment import load_assignment
+from autograder.course import read_roster
 from autograder.gradebook import open_gradebook
-from autograder.gradebook.export import CANVAS_HEADER, canvas_csv
+from autograder.gradebook.export import CANVAS_HEADER, canvas_csv, gradebook_csv
 from tests.gradebook_fixtures import COURSE, found, record, report
 
 FULL = ("all", 21.0, 21.0, "passed")
@@ -87,3 +88,65 @@ def test_cli_says_what_to_do_without_a_gradebook(tmp_path, capsys):
     open_gradebook(empty).close()
     assert cli.main(["export", "hw1_storage", "--db", str(empty)]) == exitcodes.USAGE
     assert "no graded submissions of hw1_storage" in " ".join(capsys.readouterr().err.split())
+
+
+def add_missing(gradebook_path, student: str, reason: str = "no submission found: notes.txt", **details):
+    from autograder.discover import MissingSubmission
+
+    with open_gradebook(gradebook_path) as gradebook:
+        row = gradebook.assignment_row(COURSE)
+        run, _ = gradebook.start_run(row.id, "grade", 1, "test")
+        recorded = gradebook.record_missing(run=run, assignment_id=row.id, grading_round="first",
+                                            missing=MissingSubmission(student, f"class/{student}", reason, **details),
+                                            max_score=21.0)
+        again = gradebook.record_missing(run=run, assignment_id=row.id, grading_round="first",
+                                         missing=MissingSubmission(student, f"class/{student}", reason), max_score=21.0)
+        gradebook.finish_run(run.id, "finished", graded=0, failed=0)
+    return recorded, again
+
+
+def test_a_student_without_a_file_is_a_row_zero_or_blank(gradebook_path):
+    recorded, again = add_missing(gradebook_path, "dan")
+    assert recorded is not None and again is None  # recorded once, like any submission
+    with open_gradebook(gradebook_path) as gradebook:
+        rows = gradebook.current(COURSE.name)
+        assert gradebook.max_score(COURSE.name) == 21.0
+    canvas = {r[3]: r for r in read_csv(canvas_csv(rows, "hw1"))[1:]}
+    assert canvas["dan"][5] == "0"
+    blank = {r[3]: r for r in read_csv(canvas_csv(rows, "hw1", missing="blank"))[1:]}
+    assert blank["dan"][5] == "" and blank["alice"][5] == "21"
+    plain = {r["student_id"]: r for r in csv.DictReader(io.StringIO(gradebook_csv(rows), newline=""))}
+    assert (plain["dan"]["status"], plain["dan"]["note"], plain["dan"]["max_score"]) == \
+        ("no submission found", "no submission found: notes.txt", "21")
+    assert plain["12345"]["late_days"] == "2" and plain["12345"]["handin_time_source"] == "file mtime"
+
+
+def test_the_roster_names_everyone_and_gives_canvas_ids(gradebook_path, tmp_path):
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("student_id,name,email,lms_id\nalice,Alice Liddell,alice@example.edu,501\n"
+                           "s-jane,Jane Doe,jane@example.edu,12345\nzed,Zed Never,zed@example.edu,777\n")
+    roster = read_roster(roster_path)
+    with open_gradebook(gradebook_path) as gradebook:
+        rows = gradebook.current(COURSE.name)
+    plain = {r["student_id"]: r for r in csv.DictReader(io.StringIO(gradebook_csv(rows, roster=roster), newline=""))}
+    # matched by id, and by the Canvas user id of a Canvas download
+    assert (plain["alice"]["lms_id"], plain["alice"]["score"], plain["alice"]["status"]) == ("501", "21", "graded")
+    assert (plain["s-jane"]["name"], plain["s-jane"]["score"]) == ("Jane Doe", "8.4")
+    assert (plain["zed"]["status"], plain["zed"]["score"]) == ("no submission", "0")
+    assert plain["bob"]["status"] == "not on the roster"
+    canvas = {r[1]: r for r in read_csv(canvas_csv(rows, "hw1", roster=roster, missing="blank"))[1:]}
+    assert canvas["501"][:3] == ["Alice Liddell", "501", "alice"] and canvas["777"][5] == ""
+    assert canvas["12345"][5] == "8.4"
+
+
+@pytest.mark.parametrize("hostile", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_every_text_cell_is_defused(tmp_path, hostile):
+    path = tmp_path / "g.sqlite"
+    with open_gradebook(path) as gradebook:
+        record(gradebook, found(hostile, b"x = 1\n", name=hostile, email=hostile, lms_id=hostile, sis_id=hostile),
+               report(FULL))
+        rows = gradebook.current(COURSE.name)
+    for text in (canvas_csv(rows, hostile), gradebook_csv(rows)):
+        cells = [c for r in read_csv(text) for c in r]
+        assert hostile not in cells
+        assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells), cells

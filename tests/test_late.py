@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from autograder.assignment import LatePolicy, load_assignment
-from autograder.late import ON_TIME, late_result, parse_timestamp
+from autograder.late import ON_TIME, clustered_lateness, late_result, parse_timestamp
 
 DUE = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
 POLICY = LatePolicy(due=DUE, penalty_per_day=0.1, cap=0.5)
@@ -72,3 +72,28 @@ def test_hw1_policy_comes_from_its_config():
     two_days = late_result(policy, policy.due + timedelta(days=1, hours=1))
     assert two_days.days_late == 2
     assert two_days.penalty == pytest.approx(min(2 * policy.penalty_per_day, policy.cap))
+
+
+def test_an_extension_moves_that_students_due_date_only():
+    policy = LatePolicy(due=DUE, penalty_per_day=0.1, cap=0.5, extensions={"ann": DUE + timedelta(days=3)})
+    two_days = DUE + timedelta(days=2)
+    assert late_result(policy, two_days, "ann") == ON_TIME
+    assert late_result(policy, two_days, "ben").days_late == 2
+    assert late_result(policy, two_days).days_late == 2
+    assert late_result(policy, DUE + timedelta(days=3, minutes=1), "ann").days_late == 1
+
+
+def test_many_late_at_one_moment_is_flagged():
+    policy = LatePolicy(due=DUE, penalty_per_day=0.1)
+    copied = DUE + timedelta(days=1, hours=3)
+    # a folder copied after the deadline: every file "handed in" within seconds of each other
+    class_times = [(f"s{i}", copied + timedelta(seconds=i)) for i in range(8)] + [("early", DUE - timedelta(days=1))]
+    warning = clustered_lateness(policy, class_times)
+    assert warning is not None and "8 of 9 submissions" in warning and "1 d 3 h" in warning
+    # real lateness is spread out; a few late ones or on-time ones are no pattern
+    spread = [(f"s{i}", DUE + timedelta(hours=5 * i + 1)) for i in range(8)]
+    assert clustered_lateness(policy, spread) is None
+    assert clustered_lateness(policy, class_times[:2] + [("a", DUE), ("b", DUE), ("c", DUE)]) is None
+    on_time = [(f"s{i}", DUE - timedelta(hours=1)) for i in range(8)]
+    assert clustered_lateness(policy, on_time) is None
+    assert clustered_lateness(LatePolicy(), class_times) is None
