@@ -2,9 +2,10 @@
 
 :class:`InProcessSession` answers the grader's requests with the worker's own request handler
 (:class:`autograder.worker_main.Worker`) in this process: no worker process, no sandbox, no pipes,
-no serialisation, no safe loader. Values still go through the plain-data encoder and decoder (a
-few microseconds), so handles to student objects behave as in real grading and every check runs
-exactly as it does there. What is left between bare and graded is the price of isolation.
+no sandbox. Requests and replies still go through the codec (:func:`autograder.wire.dumps` and
+:func:`~autograder.wire.loads`, tens of microseconds for a small call), so arguments are copies
+and handles to student objects behave as in real grading, and every check runs exactly as it does
+there. What is left between bare and graded is the price of isolation.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from autograder import runner, wire
 from autograder.assignment import Assignment
-from autograder.proxy import Session, describe_error
+from autograder.proxy import RemoteObject, Session, describe_error
 from autograder.results import Report
 from autograder.worker_main import Worker
 
@@ -44,15 +45,15 @@ class InProcessSession(Session):
         if not reply["ok"]:
             self.load_error = describe_error(reply["error"], f"importing {self.submission.filename}")
             return
-        value = self.decode(reply["value"])
+        value = reply["value"]
         self.names, self.cell_errors = value["names"], value["cell_errors"]
 
     def _exchange(self, request: dict, timeout: float) -> dict:
         assert self.worker is not None
-        reply = self.worker.handle(dict(request))
-        keys = [k for k in ("value", "args", "kwargs") if k in reply]
-        reply.update(zip(keys, wire.encode([reply[k] for k in keys], self.worker.keep)))
-        return reply
+        worker, generation = self.worker, self.generation
+        decoded = wire.loads(self.encode(request), lambda ref: worker.handles.get(ref.id))
+        reply = worker.handle(decoded)
+        return wire.loads(worker.encode_reply(reply), lambda ref: RemoteObject(self, ref, generation))
 
     def close(self) -> None:
         sys.modules.pop(self.submission.module, None)

@@ -110,6 +110,8 @@ def test_lazy_conjugates_and_odd_layouts_of_memory():
     assert back.stride() == (1, 3) and torch.equal(back, x.t())
     assert roundtrip(torch.zeros(1).expand(5)).stride() == (0,)
     assert roundtrip(torch.empty(0, 3)).shape == (0, 3)
+    empty = torch.arange(6).reshape(2, 3)[2:, 1:]  # its offset (7) lies past the end of its storage
+    assert roundtrip(empty).shape == (0, 2) and roundtrip(empty).storage_offset() == 7
     assert roundtrip(torch.tensor([True, False])).tolist() == [True, False]
 
 
