@@ -94,7 +94,13 @@ def test_as_float32(student, credit):
             call = answer(student, "as_float32", x, what="as_float32(x)", expected=x.to(torch.float32))
             expect_tensor(call.result, x.to(torch.float32), "as_float32(x)")
             if same:
-                expect_view_of(call.result, call.args[0], "as_float32(x)", "x", expected=x)
+                try:
+                    expect_view_of(call.result, call.args[0], "as_float32(x)", "x", expected=x)
+                except Mistake as exc:
+                    named = Mistake(f"{exc}. x.to(torch.float32) (or x.float()) already returns x itself when x is "
+                                    "float32: the copy doubles the memory for nothing")
+                    named.diagrams = exc.diagrams
+                    raise named from None
                 if call.result.storage_offset() != call.args[0].storage_offset():
                     raise Mistake("as_float32(x) shares x's storage but starts elsewhere in it; return x itself")
             expect_unchanged(call.args[0], x, "x")
@@ -341,7 +347,9 @@ def test_validation_loss(student, credit):
                 expected = F.binary_cross_entropy(torch.sigmoid(X.double() @ w.double() + b.double()), y.double())
             call = answer(student, "validation_loss", w, b, X, y, what="validation_loss(w, b, X, y)",
                           expected=expected.float())
-            expect_tensor(call.result, expected.float(), "validation_loss(w, b, X, y)", rtol=1e-5, atol=1e-6)
+            p = torch.sigmoid(X @ w.detach() + b.detach())
+            with naming_mistakes(call.result, [(f"(your bce_loss) {m}", f) for m, f in bce_hints(p, y)]):
+                expect_tensor(call.result, expected.float(), "validation_loss(w, b, X, y)", rtol=1e-5, atol=1e-6)
             if call.result.requires_grad:
                 raise Mistake("validation_loss(w, b, X, y) is part of the autograd graph (it requires grad): "
                               "compute it under `with torch.no_grad():`, the validation loss is never backpropagated")
