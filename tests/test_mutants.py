@@ -275,3 +275,18 @@ def test_mutation_score_has_not_dropped(name, tmp_path):
     assert data["reference"]["problem"] is None and data["errors"] == 0
     if name not in CI_SAMPLE:
         assert data["score"] >= marks.recorded_score - 1e-4
+
+
+def test_demo_shows_the_recorded_scores():
+    from rich.console import Console
+
+    from autograder.commands.demo import strength_table
+
+    console = Console(record=True, width=200)
+    assignments = all_assignments()
+    console.print(strength_table(assignments))
+    text = console.export_text()
+    for assignment in assignments:
+        marks = equivalents.load(equivalents.mutants_file_path(assignment))
+        shown = "not recorded" if marks.recorded_score is None else f"{marks.recorded_score:.1%}"
+        assert any(assignment.name in line and shown in line for line in text.splitlines()), (assignment.name, text)

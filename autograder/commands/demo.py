@@ -48,4 +48,24 @@ def run(args: argparse.Namespace) -> int:
                           "; ".join(lost[:3]) + (f" (+{len(lost) - 3} more)" if len(lost) > 3 else "") or "—")
             progress.advance(task)
     console.print(table)
+    console.print(strength_table(assignments))
     return exitcodes.GRADER_ERROR if errors else exitcodes.OK
+
+
+def strength_table(assignments) -> Table:
+    """Each assignment's recorded mutation score (solutions/<hw>/mutants.toml): re-grading mutants is not fast."""
+    from autograder.mutants import equivalents
+
+    table = Table(title="graders' strength: recorded mutation score (rerun: tensorgrade mutants HW)",
+                  title_justify="left")
+    for column in ("assignment", "mutation score", "equivalent mutants"):
+        table.add_column(column)
+    for assignment in assignments:
+        try:
+            marks = equivalents.load(equivalents.mutants_file_path(assignment))
+        except equivalents.BadMutantsFile as exc:
+            table.add_row(assignment.name, f"unreadable: {exc}", "")
+            continue
+        score = "not recorded" if marks.recorded_score is None else f"{marks.recorded_score:.1%}"
+        table.add_row(assignment.name, score, str(len(marks.equivalent)))
+    return table

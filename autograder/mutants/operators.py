@@ -271,21 +271,25 @@ def _basic_index(element: cst.SubscriptElement) -> bool:
 
 
 def may_be_view(node: cst.BaseExpression) -> bool:
-    """Whether ``node`` may be an input, or share its memory, as far as the syntax tells."""
+    """Whether ``node`` may be an input, or share its memory, as far as the syntax tells.
+
+    A name may be anything; a view-making method or basic indexing is a view of what it is applied
+    to; any other call (``torch.mm``, ``masked_fill``) or operator makes new memory.
+    """
     if isinstance(node, cst.Name):
         return True
     if isinstance(node, cst.Subscript):
-        return all(_basic_index(e) for e in node.slice) and may_be_view(node.value) or all(
-            _basic_index(e) for e in node.slice) and isinstance(node.value, (cst.Name, cst.Attribute))
+        return all(_basic_index(e) for e in node.slice) and may_be_view(node.value)
     if isinstance(node, cst.Attribute):
-        return node.attr.value in VIEW_MAKERS or isinstance(node.value, cst.Name)
+        return node.attr.value in VIEW_MAKERS and may_be_view(node.value) or dotted(node) is not None
     if isinstance(node, cst.Call):
         name, is_method = call_name(node)
         if name is None:
             return False
-        if is_method and name.endswith("_") and not name.startswith("_"):
-            return True  # an in-place method returns its receiver
-        return name in VIEW_MAKERS
+        in_place_method = is_method and name.endswith("_") and not name.startswith("_")
+        if is_method and (in_place_method or name in VIEW_MAKERS):
+            return may_be_view(receiver(node))  # an in-place method returns its receiver
+        return name in VIEW_MAKERS and bool(node.args) and may_be_view(node.args[0].value)
     return False
 
 

@@ -188,7 +188,9 @@ def _range_cases() -> list[tuple[str, tuple]]:
 def _masked_mean_cases() -> list[tuple[str, tuple]]:
     x = torch.tensor([[1.0, 2.0, 3.0, 4.0], [-1.0, 5.0, 0.5, 2.0], [3.0, 3.0, 6.0, 0.0]])
     mask = torch.tensor([[True, False, True, False], [True, True, True, True], [False, False, True, False]])
-    fixed = [("a (3, 4) tensor, every row has an entry", (x, mask))]
+    fixed = [("a (3, 4) tensor, every row has an entry", (x, mask)),
+             ("a single row (1, 4)", (x[1:2].clone(), mask[:1].clone())),
+             ("a single column (3, 1)", (x[:, 2:3].clone(), mask[:, 2:3].clone()))]
     return fixed + _drawn("masked_row_mean", masked_mean_inputs(), 10)
 
 
@@ -203,7 +205,10 @@ def _empty_row_cases() -> list[tuple[str, tuple]]:
 def _one_hot_cases() -> list[tuple[str, tuple]]:
     fixed = [("labels [2, 0, 1] with 3 classes", (torch.tensor([2, 0, 1]), 3)),
              ("labels [0, 1, 1, 0] with 5 classes (more classes than labels)", (torch.tensor([0, 1, 1, 0]), 5)),
-             ("no labels, 4 classes", (torch.empty(0, dtype=torch.int64), 4))]
+             ("no labels, 4 classes", (torch.empty(0, dtype=torch.int64), 4)),
+             # one label: a squeeze() that drops the batch dimension shows only here
+             ("a single label [3] with 4 classes", (torch.tensor([3]), 4)),
+             ("a single label [0] with 1 class", (torch.tensor([0]), 1))]
     return fixed + _drawn("one_hot", one_hot_inputs(), 8)
 
 
