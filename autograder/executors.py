@@ -12,80 +12,29 @@ Grading itself is :func:`grade_job`, a top-level function any executor can ship 
 
 :class:`LocalExecutor` (the default) runs a pool of child processes on this machine, started with
 the ``spawn`` method: the grader process may have run torch ops, and forking it is not safe.
-A new executor registers itself in :data:`EXECUTORS` under the name ``--executor`` takes.
+A new executor registers itself with :func:`register` under the name ``--executor`` takes.
+Each lane gets its share of the cores for compute threads (:func:`lane_threads`).
 """
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import signal
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import wait
-from pathlib import Path
 from typing import Any, Protocol
 
-
-@dataclass(frozen=True)
-class Job:
-    """One file to grade."""
-
-    key: str  # unique within one run (batch grading uses the content hash)
-    assignment: str
-    filename: str
-    content: bytes  # at most the submission size limit + 1 byte
-    size: int  # the file's real size (larger than len(content) when over the limit)
-
-
-@dataclass
-class JobResult:
-    """A job's outcome: the report as plain data, or why grading failed (never the student's fault)."""
-
-    key: str
-    report: dict | None = None
-    error: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.report is not None
+from autograder.jobs import Job, JobResult, grade_job  # noqa: F401 - re-exported: the executors' interface
 
 
 class Executor(Protocol):
     """Runs jobs and reports each result through ``on_result`` (see the module docstring)."""
 
     def run(self, jobs: Sequence[Job], on_result: Callable[[JobResult], None]) -> None: ...
-
-
-def grade_job(job: Job) -> JobResult:
-    """Grade one job in this process; never raises."""
-    started = time.perf_counter()
-    try:
-        from autograder import warm
-        from autograder.sandbox import Limits
-
-        warm.prewarm(Limits())  # the first job here: the template imports torch while this process does too
-        from autograder.assignment import load_assignment
-        from autograder.runner import grade
-
-        assignment = load_assignment(job.assignment)
-        suffix = ".ipynb" if job.filename.lower().endswith(".ipynb") else ".py"
-        with tempfile.TemporaryDirectory(prefix="tensorgrade-job-") as folder:
-            path = Path(folder) / f"{assignment.module}{suffix}"
-            path.write_bytes(job.content)
-            if job.size > len(job.content):
-                # a sparse file of the real size: the loader refuses it by size without reading it
-                os.truncate(path, job.size)
-            report = grade(assignment, path)
-        data = report.to_dict()
-        data["submission"] = job.filename
-        return JobResult(job.key, report=data, seconds=time.perf_counter() - started)
-    except Exception as exc:  # noqa: BLE001 - a failed job is reported, the batch goes on
-        return JobResult(job.key, error=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - started)
 
 
 # ---------------------------------------------------------------- local process pool
@@ -102,10 +51,22 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child_main(conn: Any, target: Callable[[Job], JobResult], parent_pid: int) -> None:
+def limit_threads(threads: int) -> None:
+    """Give this lane ``threads`` compute threads; before torch is imported (it reads them once, at import)."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+
+
+def lane_threads(lanes: int) -> int:
+    """Compute threads per lane: lanes on one machine share its cores instead of each taking all of them."""
+    return max(1, (os.cpu_count() or 1) // max(1, lanes))
+
+
+def _child_main(conn: Any, target: Callable[[Job], JobResult], parent_pid: int, threads: int) -> None:
     _die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         return
+    limit_threads(threads)  # a spawned child has not imported torch yet: two lanes on two cores do not fight
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     while True:
         try:
@@ -124,10 +85,10 @@ def _child_main(conn: Any, target: Callable[[Job], JobResult], parent_pid: int) 
 class _Child:
     """One pool process and the job it is grading."""
 
-    def __init__(self, context: Any, target: Callable[[Job], JobResult]) -> None:
+    def __init__(self, context: Any, target: Callable[[Job], JobResult], threads: int) -> None:
         self.conn, child_end = context.Pipe()
-        self.process = context.Process(target=_child_main, args=(child_end, target, os.getpid()), daemon=True,
-                                       name="tensorgrade-grader")
+        self.process = context.Process(target=_child_main, args=(child_end, target, os.getpid(), threads),
+                                       daemon=True, name="tensorgrade-grader")
         self.process.start()
         child_end.close()
         self.job: Job | None = None
@@ -205,7 +166,7 @@ class LocalExecutor:
                     if child.job is None and pending:
                         child.give(pending.popleft())
                 while pending and len(children) < self.workers:
-                    child = _Child(self.context, self.target)
+                    child = _Child(self.context, self.target, lane_threads(self.workers))
                     children.append(child)
                     child.give(pending.popleft())
                 busy = [c for c in children if c.job is not None]
@@ -222,14 +183,15 @@ class LocalExecutor:
                 child.stop(gracefully=child.job is None)
 
 
-def _ray_executor(**options: Any) -> Executor:
-    """Ray tasks on a cluster or a local Ray instance (autograder.ray_executor; imported only when chosen)."""
-    from autograder.ray_executor import RayExecutor
+# executors by the name ``--executor`` takes: a class, or "module:attribute" imported only when chosen (Ray is
+# heavy and optional; naming it here keeps this module free of an import of it)
+EXECUTORS: dict[str, Callable[..., Executor] | str] = {"local": LocalExecutor,
+                                                      "ray": "autograder.ray_executor:RayExecutor"}
 
-    return RayExecutor(**options)
 
-
-EXECUTORS: dict[str, Callable[..., Executor]] = {"local": LocalExecutor, "ray": _ray_executor}
+def register(name: str, factory: Callable[..., Executor] | str) -> None:
+    """Make ``factory`` available as ``--executor name``."""
+    EXECUTORS[name] = factory
 
 
 def make_executor(name: str = "local", **options: Any) -> Executor:
@@ -238,4 +200,7 @@ def make_executor(name: str = "local", **options: Any) -> Executor:
         factory = EXECUTORS[name]
     except KeyError:
         raise ValueError(f"no executor named {name!r} (known: {', '.join(sorted(EXECUTORS))})") from None
+    if isinstance(factory, str):
+        module, _, attribute = factory.partition(":")
+        factory = getattr(importlib.import_module(module), attribute)
     return factory(**options)
