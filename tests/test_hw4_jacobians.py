@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from autograder.assignment import load_assignment
+from autograder.assignment import REPO_DIR, load_assignment
 from autograder.runner import grade
 from tests.conftest import lost
+from tests.worker_watch import read_header
 
 pytestmark = pytest.mark.slow  # every test grades a whole submission in a fresh worker
 HW4 = load_assignment("hw4_jacobians")
 
 # mistake file -> {grader test that must lose points: a phrase its feedback must contain}
+# (a property check (no autograd, x unchanged, meta shapes) earns points only where the function's values
+# are right on the same case, so a wrong answer also loses those, with a message that says why)
+NOT_YET = "answer is not right yet"
 MISTAKES = {
     "transposed_jacobian": {"test_jacobian_of_linear": "transpose of the right answer",
-                            "test_jacobian": "transpose of the right answer", "test_meta_device": "looks transposed"},
-    "forward_differences_float32": {"test_numerical_jacobian": "forward differences"},
+                            "test_jacobian": "transpose of the right answer",
+                            "test_meta_device": "not right on CPU yet (jacobian_of_linear(A, x) has shape (5, 3), "
+                                                "expected (3, 5): it is the transpose of the right answer",
+                            "test_no_autograd_where_forbidden": f"jacobian_of_linear's {NOT_YET}"},
+    "forward_differences_float32": {"test_numerical_jacobian": "forward differences",
+                                    "test_numerical_jacobian_leaves_x": f"numerical_jacobian's {NOT_YET}",
+                                    "test_no_autograd_where_forbidden": f"numerical_jacobian's {NOT_YET}"},
     "x_left_modified": {"test_numerical_jacobian_leaves_x": "changed its argument `x`"},
     "jacobian_grad_accumulates": {"test_jacobian": "gradients accumulate in x.grad"},
     "autograd_in_closed_form": {"test_no_autograd_where_forbidden": "grad_half_sq_norm used autograd"},
     "fit_linear_no_zero_grad": {"test_fit_linear": "never zeroes the gradients"},
-    "linear_backward_mean_db": {"test_linear_backward": "sum over the batch", "test_device_agnostic": "db is wrong"},
+    "linear_backward_mean_db": {"test_linear_backward": "sum over the batch", "test_device_agnostic": "db is wrong",
+                                "test_meta_device": "linear_backward is not right on CPU yet (db is wrong",
+                                "test_no_autograd_where_forbidden": f"linear_backward's {NOT_YET}"},
     "backprop_missing_factor": {"test_backprop_example": "df_dx of backprop_example(x, y) is wrong",
-                                "test_device_agnostic": "df_dx is wrong"},
+                                "test_device_agnostic": "df_dx is wrong",
+                                "test_no_autograd_where_forbidden": f"backprop_example's {NOT_YET}"},
 }
 
 
@@ -42,6 +56,21 @@ def test_stub_scores_zero():
 
 def test_every_mistake_file_is_covered():
     assert {p.stem for p in HW4.mistakes_dir.glob("*.py")} == set(MISTAKES)
+
+
+# correct solutions written the ways students write them (other library functions, loops, lecture style)
+VARIANTS = sorted((REPO_DIR / "solutions" / "hw4_jacobians" / "variants").glob("*.py"))
+
+
+def test_there_are_five_differently_written_correct_variants():
+    assert len(VARIANTS) >= 5
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=[p.stem for p in VARIANTS])
+def test_correct_variant_scores_full_marks(path):
+    report = grade(HW4, path)
+    assert report.grader_errors == []
+    assert report.score == report.max_score, lost(report)
 
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
@@ -66,3 +95,24 @@ def test_public_checks_pass_on_the_reference_and_fail_on_the_stub():
     assert reference.grader_errors == [] and reference.max_score > 0
     assert reference.score == reference.max_score, lost(reference)
     assert grade(HW4, HW4.stub, public=True).score == 0
+
+
+# hostile submissions aimed at this assignment: each earns what its honest part earns and loses exactly the tests
+# its header names (`loses`), with feedback that says what was seen (`says`)
+EXPLOITS = [p for p in sorted((REPO_DIR / "tests" / "exploits").glob("*.py"))
+            if read_header(p).get("assignment") == "hw4_jacobians"]
+
+
+def test_there_are_exploit_cases_for_this_assignment():
+    assert EXPLOITS
+
+
+@pytest.mark.parametrize("path", EXPLOITS, ids=[p.stem for p in EXPLOITS])
+def test_exploit_earns_only_its_honest_part(path):
+    fields = read_header(path)
+    assert fields["baseline"] == "reference"  # everything but the attacked part is the reference's code
+    report = grade(HW4, path)
+    assert report.grader_errors == []
+    losses = lost(report)
+    assert set(losses) == set(fields["loses"].split()), losses
+    assert re.search(fields["says"], "\n".join(losses.values())), losses

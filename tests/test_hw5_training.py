@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
 import torch
 
-from autograder import exitcodes
-from autograder.assignment import load_assignment
+from autograder import datasets, exitcodes
+from autograder.assignment import REPO_DIR, load_assignment
 from autograder.cli import main
-from autograder.datasets import DATA_ROOT_ENV, load_digits_split
+from autograder.datasets import DATA_ROOT_ENV
 from autograder.proxy import Session
 from autograder.runner import grade
 from tests.conftest import lost
 from tests.test_datasets import write_torchvision_files
+from tests.worker_watch import read_header
 
 pytestmark = pytest.mark.slow  # every test grades a whole submission (and trains a model) in a fresh worker
 HW5 = load_assignment("hw5_training")
@@ -31,9 +34,38 @@ MISTAKES = {
     "batch_mean_average": {"test_train_epoch_loss": "the mean of the per-batch means"},
     "device_hardcoded_cpu": {"test_train_epoch_device": "never to a fixed device"},
     "labels_as_float": {"test_dataset": "should be a Python int"},
+    "fit_keeps_worst_epoch": {"test_fit_keeps_best_weights": "which had the *lowest* validation accuracy",
+                              "test_fit_accuracy": "below the required"},
+    "fit_selects_by_train_loss": {"test_fit_keeps_best_weights": "which had the lowest training loss"},
+    "train_epoch_under_no_grad": {test: "must not run under torch.no_grad()" for test in (
+        "test_train_epoch_steps", "test_train_epoch_loss", "test_train_epoch_device", "test_fit_history",
+        "test_fit_accuracy")},
+    "evaluate_divides_by_dataset_len": {"test_evaluate_accuracy": "divided by len(loader.dataset)"},
+    "train_epoch_divides_by_dataset_len": {"test_train_epoch_loss": "divided by len(loader.dataset)"},
 }
 if torch.cuda.is_available():  # the batches then also miss the model on the GPU
     MISTAKES["device_hardcoded_cpu"]["test_fit_accuracy"] = "device"
+
+
+# The grader draws its disguise of the data from the OS once per process; this module pins one, so what a
+# mistake's fit ends up scoring does not change from run to run (the draw itself is tested in test_datasets.py)
+PINNED_SECRET = 20261201
+
+
+@pytest.fixture(autouse=True, scope="module")
+def pinned_disguise():
+    saved = list(datasets._SECRET)
+    datasets._SECRET[:] = [PINNED_SECRET]
+    _forget_cached_split()
+    yield
+    datasets._SECRET[:] = saved
+    _forget_cached_split()
+
+
+def _forget_cached_split() -> None:
+    helpers = sys.modules.get("autograder.graders.hw5_training.helpers")
+    if helpers is not None:
+        helpers._split.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +105,21 @@ def test_every_mistake_file_is_covered():
     assert {p.stem for p in HW5.mistakes_dir.glob("*.py")} == set(MISTAKES)
 
 
+# correct solutions written the ways students write them (other library functions, loops, lecture style)
+VARIANTS = sorted((REPO_DIR / "solutions" / "hw5_training" / "variants").glob("*.py"))
+
+
+def test_there_are_five_differently_written_correct_variants():
+    assert len(VARIANTS) >= 5
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=[p.stem for p in VARIANTS])
+def test_correct_variant_scores_full_marks(path):
+    report = grade(HW5, path)
+    assert report.grader_errors == []
+    assert report.score == report.max_score, lost(report)
+
+
 @pytest.mark.parametrize("name", sorted(MISTAKES))
 def test_mistake_loses_exactly_its_points(name):
     report = grade(HW5, HW5.mistakes_dir / f"{name}.py")
@@ -96,7 +143,7 @@ def test_test_labels_never_reach_the_worker(monkeypatch):
     monkeypatch.setattr(Session, "encode", recording)
     report = grade(HW5, HW5.solution, select="test_fit_accuracy")
     assert report.score == report.max_score > 0, lost(report)
-    test_y = load_digits_split(seed=0).test_y
+    test_y = datasets.held_out_split(seed=PINNED_SECRET).test_y
 
     def tensors(value):
         if type(value) is torch.Tensor:
@@ -149,3 +196,24 @@ def test_each_assignment_runs_its_own_public_checks_in_one_process():
     second = grade(HW5, HW5.solution, public=True, select="fit_runs")
     assert [t.name for t in first.tests] == ["fit_linear reproduces the book's w ≈ 5.367, b ≈ −17.30"]
     assert [t.name for t in second.tests] == ["fit trains for the given epochs and records model.history"]
+
+
+# hostile submissions aimed at this assignment: each earns what its honest part earns and loses exactly the tests
+# its header names (`loses`), with feedback that says what was seen (`says`)
+EXPLOITS = [p for p in sorted((REPO_DIR / "tests" / "exploits").glob("*.py"))
+            if read_header(p).get("assignment") == "hw5_training"]
+
+
+def test_there_are_exploit_cases_for_this_assignment():
+    assert EXPLOITS
+
+
+@pytest.mark.parametrize("path", EXPLOITS, ids=[p.stem for p in EXPLOITS])
+def test_exploit_earns_only_its_honest_part(path):
+    fields = read_header(path)
+    assert fields["baseline"] == "reference"  # everything but the attacked part is the reference's code
+    report = grade(HW5, path)
+    assert report.grader_errors == []
+    losses = lost(report)
+    assert set(losses) == set(fields["loses"].split()), losses
+    assert re.search(fields["says"], "\n".join(losses.values())), losses

@@ -33,8 +33,15 @@ def make_f(kind, A):
 
 
 def autograd_calls(module_name, name, *args):
-    """Run a student function in the worker and name the torch calls that involved tensors requiring grad."""
+    """Run a student function in the worker and name the torch calls that involved tensors requiring grad.
+
+    A TorchFunctionMode sees every torch call of the calling thread; it is thread-local, so threads the
+    function starts (``threading``) get a profile hook that names calls into autograd's entry points
+    (``torch.autograd.grad``/``backward``, ``autograd.functional``, ``torch.func``) and ``requires_grad_``.
+    What the worker reports stays a claim (SECURITY.md, "Checks that remain claims").
+    """
     import sys
+    import threading
 
     import torch
     from torch.overrides import TorchFunctionMode
@@ -56,11 +63,27 @@ def autograd_calls(module_name, name, *args):
                 seen.append(str(getattr(func, "__name__", func)))
             return out
 
+    entry_files = ("torch/autograd/__init__.py", "torch/autograd/functional.py", "torch/_functorch/eager_transforms.py",
+                   "torch/_functorch/apis.py", "torch/_tensor.py")
+    entry_names = {"grad", "backward", "jacobian", "hessian", "vjp", "jvp", "vhp", "hvp", "jacrev", "jacfwd",
+                   "grad_and_value", "grad_impl", "grad_and_value_impl"}
+
+    def profile(frame, event, arg):
+        if event == "call":
+            code = frame.f_code
+            if code.co_name in entry_names and code.co_filename.replace("\\", "/").endswith(entry_files):
+                seen.append(f"{code.co_name} (in a thread)")
+        elif event == "c_call" and getattr(arg, "__name__", "") in ("requires_grad_", "run_backward"):
+            seen.append(f"{arg.__name__} (in a thread)")
+
+    threading.setprofile(profile)
     try:
         with Watch():
             getattr(sys.modules[module_name], name)(*args)
     except Exception:  # noqa: BLE001 - correctness is checked elsewhere; here only autograd use matters
         pass
+    finally:
+        threading.setprofile(None)
     return sorted(set(seen))
 
 

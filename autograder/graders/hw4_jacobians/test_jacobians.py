@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.checks import Mistake, expect_matrix, expect_tensor, expect_type, expect_unchanged
+from autograder.checks import Mistake, expect_matrix, expect_tensor, expect_unchanged
 from autograder.graders.hw4_jacobians.helpers import make_f, matrix, point, true_jacobian
 
 # ---------------------------------------------------------------- ½‖Ax‖² and the Jacobian of Ax
@@ -120,7 +120,11 @@ def test_numerical_jacobian_leaves_x(student, credit):
         A, x = matrix(m if kind != "mixed" else 1, n, seed=13 * m + n), point(n, seed=3 * n + m, dtype=dtype)
         with credit.case(f"x of {n} {str(dtype).removeprefix('torch.')} values"):
             call = student.call("numerical_jacobian", student.trusted(make_f, kind, A), x, 1e-6)
-            # only a tensor earns this point: a function that does nothing leaves x alone too (values and
-            # dtype are test_numerical_jacobian's business, so one mistake is not charged twice)
-            expect_type(call.result, torch.Tensor, "numerical_jacobian(f, x)")
+            # points only for answers: a function that does nothing (or the wrong thing) leaves x alone too
+            try:
+                expect_matrix(call.result, true_jacobian(kind, A, x.to(torch.float64)), "numerical_jacobian(f, x)",
+                              rtol=1e-7, atol=1e-8)
+            except Mistake as exc:
+                raise Mistake(f"numerical_jacobian's answer is not right yet ({exc}), so leaving x unchanged "
+                              "earns nothing") from None
             expect_unchanged(call.args[1], x, "x")

@@ -13,6 +13,7 @@ from autograder.graders.hw4_jacobians.helpers import (
     matrix,
     point,
     true_backprop,
+    true_jacobian,
     true_linear_backward,
 )
 from autograder.proxy import StudentError
@@ -20,31 +21,39 @@ from autograder.proxy import StudentError
 # ---------------------------------------------------------------- rules across functions
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_no_autograd_where_forbidden(student, credit):
-    """the by-hand functions do not use autograd"""
+    """the by-hand functions do not use autograd (a claim of the worker's: worth one point)"""
     A, x = matrix(3, 5, seed=1), point(5, seed=2)
     f = student.trusted(make_f, "tanh", A)
-    # each function with its arguments and how many tensors it returns
+    u, v = point(4, seed=3), point(4, seed=4)
+    lin = (matrix(2, 5, seed=5), A, point(3, seed=6), matrix(2, 3, seed=7))
+    # each function with its arguments and the right answer there, computed here
     cases = {
-        "grad_half_sq_norm": ((A, x), 1),
-        "jacobian_of_linear": ((A, x), 1),
-        "numerical_jacobian": ((f, x, 1e-6), 1),
-        "backprop_example": ((point(4, seed=3), point(4, seed=4)), 3),
-        "linear_backward": ((matrix(2, 5, seed=5), A, point(3, seed=6), matrix(2, 3, seed=7)), 3),
+        "grad_half_sq_norm": ((A, x), (A.T @ (A @ x),)),
+        "jacobian_of_linear": ((A, x), (A,)),
+        "numerical_jacobian": ((f, x, 1e-6), (true_jacobian("tanh", A, x),)),
+        "backprop_example": ((u, v), true_backprop(u, v)),
+        "linear_backward": (lin, true_linear_backward(*lin)),
     }
-    for name, (args, count) in cases.items():
+    for name, (args, truths) in cases.items():
         with credit.case(name):
             try:
                 result = getattr(student, name)(*args)
             except StudentError as exc:
                 raise Mistake(f"{name} does not run yet, so it cannot be checked: {exc}") from None
-            # only tensors earn this point: a function that does nothing uses no autograd either (shapes and
-            # values are other tests' business, so one mistake is not charged twice)
-            results = result if count > 1 and type(result) is tuple else (result,)
-            if len(results) != count or any(type(r) is not torch.Tensor for r in results):
-                raise Mistake(f"{name} does not return {count if count > 1 else 'a'} tensor{'s' * (count > 1)} yet, "
-                              "so its use of autograd cannot be checked")
+            # points only for answers: a function that does nothing (or the wrong thing) uses no autograd
+            # either; its values are the other tests' business, so the message only points there
+            results = result if len(truths) > 1 and type(result) is tuple else (result,)
+            try:
+                if len(results) != len(truths):
+                    raise Mistake(f"{name} returns {len(results)} values, expected {len(truths)}")
+                rtol = 1e-7 if name == "numerical_jacobian" else 1e-10
+                for value, truth in zip(results, truths):
+                    expect_tensor(value, truth, name, rtol=rtol, atol=1e-8)
+            except Mistake as exc:
+                raise Mistake(f"{name}'s answer is not right yet ({exc}), so its use of autograd is not "
+                              "checked") from None
             forbid_autograd(student, name, *args)
 
 
@@ -69,14 +78,39 @@ def test_device_agnostic(student, credit, device):
 
 @pytest.mark.points(1)
 def test_meta_device(student, credit):
-    """shapes are right on the meta device (no hard-coded device or .item())"""
-    A, x = torch.empty(3, 5, device="meta"), torch.empty(5, device="meta")
+    """shapes are right on the meta device (no hard-coded device or .item()), for answers right on CPU"""
+    shapes = {"A": (3, 5), "x": (5,), "xb": (2, 5), "b": (3,), "dout": (2, 3)}
+    cpu = {"A": matrix(3, 5, seed=16), "x": point(5, seed=17), "xb": matrix(2, 5, seed=18), "b": point(3, seed=19),
+           "dout": matrix(2, 3, seed=20)}
+    meta = {k: torch.empty(v, dtype=torch.float64, device="meta") for k, v in shapes.items()}
+
+    def right_on_cpu(name: str, check) -> None:
+        # points only for answers: the same call with values on CPU must be right first
+        try:
+            check()
+        except Mistake as exc:
+            raise Mistake(f"{name} is not right on CPU yet ({exc}), so its meta shapes earn nothing") from None
+
     with credit.case("grad_half_sq_norm on meta"):
-        expect_tensor_meta(student.grad_half_sq_norm(A, x), x, "grad_half_sq_norm(A, x) on meta tensors")
+        right_on_cpu("grad_half_sq_norm", lambda: expect_tensor(
+            student.grad_half_sq_norm(cpu["A"], cpu["x"]), cpu["A"].T @ (cpu["A"] @ cpu["x"]),
+            "grad_half_sq_norm(A, x)", rtol=1e-10))
+        expect_tensor_meta(student.grad_half_sq_norm(meta["A"], meta["x"]), meta["x"],
+                           "grad_half_sq_norm(A, x) on meta tensors")
     with credit.case("jacobian_of_linear on meta"):
-        expect_matrix(student.jacobian_of_linear(A, x), A, "jacobian_of_linear(A, x) on meta tensors")
+        right_on_cpu("jacobian_of_linear", lambda: expect_matrix(
+            student.jacobian_of_linear(cpu["A"], cpu["x"]), cpu["A"], "jacobian_of_linear(A, x)", rtol=0, atol=0))
+        expect_matrix(student.jacobian_of_linear(meta["A"], meta["x"]), meta["A"],
+                      "jacobian_of_linear(A, x) on meta tensors")
     with credit.case("linear_backward on meta"):
-        args = (torch.empty(2, 5, device="meta"), A, torch.empty(3, device="meta"), torch.empty(2, 3, device="meta"))
-        result = expect_tuple(student.linear_backward(*args), 3, "linear_backward(...)")
-        for value, like, what in zip(result, args[:3], ("dx", "dW", "db")):
+        names = ("xb", "A", "b", "dout")
+
+        def cpu_check() -> None:
+            result = expect_tuple(student.linear_backward(*(cpu[k] for k in names)), 3, "linear_backward(...)")
+            for value, truth, what in zip(result, true_linear_backward(*(cpu[k] for k in names)), ("dx", "dW", "db")):
+                expect_tensor(value, truth, what, rtol=1e-10)
+
+        right_on_cpu("linear_backward", cpu_check)
+        result = expect_tuple(student.linear_backward(*(meta[k] for k in names)), 3, "linear_backward(...)")
+        for value, like, what in zip(result, (meta["xb"], meta["A"], meta["b"]), ("dx", "dW", "db")):
             expect_tensor_meta(value, like, f"{what} on meta tensors")

@@ -49,6 +49,19 @@ def student_said(exc: StudentError, what: str) -> Mistake:
     return Mistake(describe_error(exc.error, what))
 
 
+NO_GRAPH = "does not require grad and does not have a grad_fn"
+
+
+def no_graph(exc: StudentError, what: str) -> Mistake | None:
+    """A loss.backward() that found no graph, in words: the training loop ran under torch.no_grad()."""
+    message = exc.error.get("message") if type(exc.error) is dict else None
+    if type(message) is str and NO_GRAPH in message[:2000]:
+        return Mistake(f"{what}'s loss.backward() found no computation graph: gradients were disabled while the "
+                       "loss was computed. The training loop must not run under torch.no_grad() (only evaluation "
+                       "does)")
+    return None
+
+
 def expect_object(value: object, what: str, kind: str) -> RemoteObject:
     """A student object that lives in the worker (a dataset, a model), not plain data."""
     if not isinstance(value, RemoteObject):
@@ -60,7 +73,18 @@ def trusted(student, what: str, fn, *args, **kwargs):
     try:
         return student.trusted(fn, *args, **kwargs)
     except StudentError as exc:
-        raise student_said(exc, what) from None
+        raise (no_graph(exc, what) or student_said(exc, what)) from None
+
+
+def call_fit(student, *args, **kwargs):
+    """The student's fit; a training loop run under no_grad is told so in words."""
+    try:
+        return student.call("fit", *args, **kwargs).result
+    except StudentError as exc:
+        mistake = no_graph(exc, "train_epoch (called by fit)")
+        if mistake is None:
+            raise
+        raise mistake from None
 
 
 # ---------------------------------------------------------------- helpers shipped to the worker
