@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/call_cost.py [--calls 500]
 
 The overhead of grading over bare that warm workers cannot remove is per call: each one is a
-round trip over the pipes with ``torch.save`` on one side and ``torch.load(weights_only=True)``
-on the other, in both directions. This prints the wall time and the CPU time of each side per
-call (a ``ping`` and a typical tensor call), then the number of calls grading each assignment's
-reference makes, so that (calls x cost) can be set against benchmarks/overhead.py.
+round trip over the pipes, encoded by :func:`autograder.wire.dumps` on one side and decoded by
+:func:`autograder.wire.loads` on the other, in both directions. This prints the wall time and the
+CPU time of each side per call (a ``ping`` and a typical tensor call), then the grader's CPU for
+hostile replies of many tiny tensors against an ordinary reply (target: 100,000 tiny tensors
+refused or decoded in at most 1 s), then the number of calls grading each assignment's reference
+makes, so that (calls x cost) can be set against benchmarks/overhead.py.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from autograder import proxy, runner  # noqa: E402
+from autograder import proxy, runner, wire  # noqa: E402
 from autograder.assignment import all_assignments, load_assignment  # noqa: E402
 from autograder.proxy import Session  # noqa: E402
 from autograder.sandbox import Limits  # noqa: E402
@@ -52,6 +54,48 @@ def per_call(calls: int) -> None:
                   f"{(grader1 - grader0) / calls * 1000:5.2f} ms + worker {(worker1 - worker0) / calls * 1000:5.2f} ms")
 
 
+def _tiny_tensors(count: int, _: bool) -> list:
+    """Runs in the worker (shipped as text): ``count`` one-element tensors."""
+    import torch
+
+    return [torch.zeros(1) for _ in range(count)]
+
+
+def tiny_tensors() -> None:
+    hw1 = load_assignment("hw1_storage")
+    with Session(load_submission(hw1.solution, hw1.module), Limits()) as session:
+        session.ensure_started()
+        x = torch.arange(15.0).reshape(3, 5)
+        cases = {
+            "ordinary reply: row_view(x, 1) with arguments": lambda: session.call("row_view", (x, 1), {},
+                                                                                 return_args=True),
+            "10,000 tiny tensors (the most a reply may hold)": lambda: session.trusted(_tiny_tensors, 10_000, False),
+            "100,000 tiny tensors, refused by the worker": lambda: session.trusted(_tiny_tensors, 100_000, False),
+            "100,000 tiny tensors past the worker's encoder": lambda: wire.loads(hostile),
+        }
+        wire.MAX_TENSORS, limit = 10**9, wire.MAX_TENSORS
+        try:  # the frame a worker whose encoder was replaced could send (built here: the worker would take seconds)
+            hostile = wire.dumps({"ok": True, "value": _tiny_tensors(100_000, False), "seq": 1})
+        finally:
+            wire.MAX_TENSORS = limit
+        costs = {}
+        for label, case in cases.items():
+            grader0, wall0 = time.process_time(), time.perf_counter()
+            try:
+                case()
+                outcome = "decoded"
+            except (proxy.StudentFault, wire.WireError) as fault:
+                outcome = f"refused: {str(fault)[:70]}"
+            grader1, wall1 = time.process_time(), time.perf_counter()
+            costs[label] = grader1 - grader0
+            print(f"{label:50} grader CPU {costs[label] * 1000:7.1f} ms, wall {(wall1 - wall0) * 1000:7.1f} ms, "
+                  f"{outcome}")
+        ordinary = costs[next(iter(cases))]
+        worst = max(v for k, v in costs.items() if "100,000" in k)
+        print(f"100,000 tiny tensors vs an ordinary reply: {worst / ordinary:.0f}x the grader CPU, {worst:.3f} s "
+              f"(target <= 1 s: {'met' if worst <= 1 else 'MISSED'})")
+
+
 def calls_per_assignment() -> None:
     counted = [0]
     real = Session._exchange
@@ -76,6 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     per_call(args.calls)
+    tiny_tensors()
     calls_per_assignment()
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
