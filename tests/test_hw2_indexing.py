@@ -18,23 +18,36 @@ from tests.conftest import lost
 HW2 = load_assignment("hw2_indexing")
 LOOP_TESTS = {"test_no_loops_in_source", "test_work_does_not_grow_with_input"}
 
+# points only for answers: the property tests (inputs unchanged, device, loops) gate each case on a right
+# answer, so a function that is wrong there loses them too, with the same feedback naming the mistake
+PROPERTIES = ("test_inputs_unchanged", "test_device_agnostic", "test_no_loops_in_source",
+              "test_work_does_not_grow_with_input")
+
+
+def wrong(phrase: str, *tests: str, properties: tuple = PROPERTIES) -> dict[str, str]:
+    return dict.fromkeys((*tests, *properties), phrase)
+
+
 # mistake file -> {grader test that must lose points: a phrase its feedback must contain}
 MISTAKES = {
     "loops": {"test_no_loops_in_source": "uses a for loop",
               "test_work_does_not_grow_with_input": "the work grows with the input"},
-    "hardcoded_quadrant": {"test_top_right_quadrant": "Columns 5:10 are hard-coded"},
-    "square_quadrant": {"test_top_right_quadrant": "square-only"},
+    "hardcoded_quadrant": wrong("Columns 5:10 are hard-coded", "test_top_right_quadrant",
+                                "test_top_right_quadrant_is_view", "test_meta_device"),
+    "square_quadrant": wrong("square-only", "test_top_right_quadrant", "test_top_right_quadrant_is_view",
+                             "test_meta_device"),
     "quadrant_copy": {"test_top_right_quadrant_is_view": "is a copy, but it must be a view"},
-    "column_without_mask": {"test_multiples_of_4_in_column": "You returned the whole column"},
-    "multiples_whole_tensor": {"test_multiples_of_4_in_column": "mask to the whole tensor"},
-    "rows_mask_whole_tensor": {"test_rows_with_negative": "mask to the whole tensor"},
-    "range_inclusive": {"test_count_in_range": "use < hi, not <= hi"},
-    "masked_mean_nan": {"test_masked_row_mean_empty_rows": "division by zero"},
+    "column_without_mask": wrong("You returned the whole column", "test_multiples_of_4_in_column"),
+    "multiples_whole_tensor": wrong("mask to the whole tensor", "test_multiples_of_4_in_column"),
+    "rows_mask_whole_tensor": wrong("mask to the whole tensor", "test_rows_with_negative"),
+    "range_inclusive": wrong("use < hi, not <= hi", "test_count_in_range", properties=("test_inputs_unchanged",)),
+    "masked_mean_nan": wrong("division by zero", "test_masked_row_mean_empty_rows", "test_meta_device",
+                             properties=PROPERTIES[1:]),
     "replace_in_place": {"test_replace_where_returns_new_tensor": "changed its argument `a`",
                          "test_inputs_unchanged": "changed its argument `a`"},
-    "every_other_first_dim": {"test_every_other": "use a[..., ::2] for the last"},
-    "one_hot_inferred_classes": {"test_one_hot": "not labels.max() + 1",
-                                 "test_meta_device": "cannot be called on meta tensors"},
+    "every_other_first_dim": wrong("use a[..., ::2] for the last", "test_every_other", "test_every_other_is_view",
+                                   "test_meta_device"),
+    "one_hot_inferred_classes": wrong("not labels.max() + 1", "test_one_hot", "test_meta_device"),
     "one_hot_fixed_device": {"test_meta_device": "is on device 'cpu', expected 'meta'"},
 }
 
