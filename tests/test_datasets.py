@@ -118,3 +118,101 @@ def test_digits_split_is_real_disjoint_and_reproducible():
     assert len(rows) > 1700  # each image in one part only (digits has a few exact duplicates of its own)
     again, other = load_digits_split(seed=0), load_digits_split(seed=1)
     assert torch.equal(again.test_x, data.test_x) and not torch.equal(other.test_x, data.test_x)
+
+
+# ---------------------------------------------------------------- the held-out data graders judge on
+
+
+def nearest_public_label(images: torch.Tensor) -> torch.Tensor:
+    """What a submission that knows the public digits would answer: the label of the nearest public image."""
+    from sklearn.datasets import load_digits
+
+    public = load_digits()
+    flat = torch.from_numpy(public.images.reshape(-1, 64).astype(np.float32) / 16.0)
+    return torch.from_numpy(public.target)[torch.cdist(images.reshape(len(images), -1), flat).argmin(dim=1)]
+
+
+def test_secret_seed_is_drawn_once_per_process_from_the_os(monkeypatch):
+    monkeypatch.setattr(datasets, "_SECRET", [])
+    first = datasets.secret_seed()
+    assert datasets.secret_seed() == first  # one disguise for the whole grading run
+    monkeypatch.setattr(datasets, "_SECRET", [])
+    assert datasets.secret_seed() != first  # another run, another draw (equal with probability 2**-63)
+
+
+def test_held_out_split_defaults_to_this_runs_secret(monkeypatch):
+    monkeypatch.setattr(datasets, "_SECRET", [12345])
+    assert torch.equal(datasets.held_out_split().test_x, datasets.held_out_split(seed=12345).test_x)
+    assert not torch.equal(datasets.held_out_split(seed=1).test_x, datasets.held_out_split(seed=2).test_x)
+
+
+def test_resplit_draws_new_parts_of_the_same_sizes():
+    data = load_digits_split(seed=0)
+    again = datasets.resplit(data, seed=5)
+    assert (len(again.train_y), len(again.val_y), len(again.test_y)) == (1078, 359, 360)
+    rows = lambda x: sorted(map(tuple, x.reshape(len(x), -1).tolist()))  # noqa: E731
+    together = torch.cat([again.train_x, again.val_x, again.test_x])
+    assert rows(together) == rows(torch.cat([data.train_x, data.val_x, data.test_x]))
+    assert rows(again.test_x) != rows(data.test_x)
+
+
+def test_disguise_applies_one_transformation_to_every_part():
+    """The same images in train and test come out as the same disguised pairs: one transformation for all parts."""
+    data = load_digits_split(seed=0)
+    twins = datasets.Split("digits", data.test_x, data.test_y, data.test_x, data.test_y, data.test_x, data.test_y)
+    disguised = datasets.disguise(twins, seed=9)
+
+    def pairs(x, y):
+        return sorted(zip(map(tuple, x.reshape(len(x), -1).tolist()), y.tolist()))
+
+    assert pairs(disguised.train_x, disguised.train_y) == pairs(disguised.test_x, disguised.test_y)
+    assert pairs(disguised.val_x, disguised.val_y) == pairs(disguised.test_x, disguised.test_y)
+    assert not torch.equal(disguised.test_x, twins.test_x)  # shuffled and transformed
+    assert disguised.test_x.dtype == torch.float32 and disguised.test_x.shape == twins.test_x.shape
+    # classes are renamed consistently: each original class maps to exactly one new one
+    counts = torch.bincount(twins.test_y, minlength=10)
+    assert sorted(torch.bincount(disguised.test_y, minlength=10).tolist()) == sorted(counts.tolist())
+    assert not torch.equal(torch.bincount(disguised.test_y, minlength=10), counts)  # seed 9 moves some classes
+
+
+def test_looking_test_images_up_in_the_public_digits_finds_nothing():
+    """The attack works on the plain split and is at chance level on the disguised one."""
+    plain = load_digits_split(seed=0)
+    assert (nearest_public_label(plain.test_x) == plain.test_y).double().mean() > 0.99
+    for seed in (1, 2, 3):
+        disguised = datasets.held_out_split(seed=seed)
+        assert (nearest_public_label(disguised.test_x) == disguised.test_y).double().mean() < 0.3
+
+
+def test_a_model_learns_the_disguised_data_as_well_as_the_plain_data():
+    def accuracy(data) -> float:
+        torch.manual_seed(0)
+        model = torch.nn.Linear(64, data.num_classes)
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        x = data.train_x.reshape(len(data.train_x), -1)
+        for _ in range(150):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), data.train_y).backward()
+            optimizer.step()
+        with torch.no_grad():
+            return (model(data.test_x.reshape(len(data.test_x), -1)).argmax(1) == data.test_y).double().mean().item()
+
+    plain = load_digits_split(seed=0)
+    disguised = datasets.disguise(plain, seed=4)  # same membership: only the disguise differs
+    assert accuracy(plain) > 0.9 and abs(accuracy(disguised) - accuracy(plain)) < 0.03
+
+
+def test_the_bundled_files_cannot_be_read_inside_the_sandbox(tmp_path):
+    import subprocess
+    import sys
+
+    from autograder import sandbox
+
+    if not sandbox.sandbox_available():
+        pytest.skip("bubblewrap cannot run here: without it the worker can read the environment (SECURITY.md)")
+    hidden = sandbox.hidden_data_dirs()
+    assert any(p.parts[-3:] == ("sklearn", "datasets", "data") for p in hidden)
+    probe = "from sklearn.datasets import load_digits\ntry:\n    load_digits()\nexcept OSError:\n    print('hidden')"
+    run = subprocess.run(sandbox.bwrap_prefix(tmp_path) + [sys.executable, "-c", probe], capture_output=True,
+                         text=True, timeout=120)
+    assert run.stdout.strip() == "hidden", run.stderr[-2000:]
