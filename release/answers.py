@@ -5,9 +5,11 @@ to hw1's ``same_storage``, and ``expect_view_of`` answers it through a call. Stu
 (the installable engine in ``.tensorgrade/``, the check cell embedded in every notebook) carry
 the engine with every such function replaced by a stub that raises, so no bundle holds one.
 
-A function answers an exercise when its source holds a line of some assignment's solution (the
-same lines the leak check looks for), or when it calls such a function of the same module.
-Nothing here knows a particular assignment or helper.
+A function answers an exercise when it returns what a solution returns (it holds a solution's
+``return`` line, as the leak check matches lines), or when it has an exercise's name and holds any
+solution line, or when it calls such a function of the same module. A helper that merely shares a
+common line with a solution (``buffer = io.BytesIO()``) is not withheld. Nothing here knows a
+particular assignment or helper.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def solution_secrets() -> dict[str, str]:
 def _fingerprint() -> tuple:
     paths = [a.solution for a in all_assignments()]
     paths += [a.solution.parent / n for a in all_assignments() for n in ("test_public.py", "INSTRUCTIONS.md")]
-    paths += sorted(PACKAGE_DIR.glob("*.py"))
+    paths += sorted(p for p in PACKAGE_DIR.rglob("*.py") if "graders" not in p.parts)
     return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
 
 
@@ -68,13 +70,29 @@ def _holds(text: str, secrets: dict[str, str]) -> bool:
     return stripped in secrets or any(len(s) >= CONTAINED and s in stripped for s in secrets)
 
 
-def answering(source: str, secrets: dict[str, str]) -> list[str]:
-    """Top-level functions of a module that hold a solution line, or call one that does (in source order)."""
+def exercise_names() -> set[str]:
+    """Names of the functions and classes students write, in every assignment."""
+    names: set[str] = set()
+    for assignment in all_assignments():
+        tree = ast.parse(assignment.solution.read_text())
+        names |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    return names
+
+
+def answering(source: str, secrets: dict[str, str], exercises: set[str] = frozenset()) -> list[str]:
+    """Top-level functions of a module that answer an exercise (see the module docstring), in source order."""
     tree = ast.parse(source)
     lines = source.splitlines()
     functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    bad = {name for name, node in functions.items()
-           if any(_holds(line, secrets) for line in lines[node.lineno - 1:node.end_lineno])}
+    returns = {line for line in secrets if line.startswith("return ")}
+
+    def answers(name: str, node: ast.AST) -> bool:
+        body = lines[node.lineno - 1:node.end_lineno]
+        if name in exercises and any(_holds(line, secrets) for line in body):
+            return True
+        return any(_holds(line, dict.fromkeys(returns, "")) for line in body)
+
+    bad = {name for name, node in functions.items() if answers(name, node)}
     grew = True
     while grew:  # a function that calls a withheld one answers through it
         calls = {name: {c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
@@ -110,7 +128,7 @@ def _student_text(path: str, fingerprint: tuple) -> tuple[str, tuple[str, ...]]:
     if not path.endswith(".py"):
         return source, ()
     module = "autograder." + ".".join(Path(path).relative_to(PACKAGE_DIR).with_suffix("").parts)
-    names = answering(source, solution_secrets())
+    names = answering(source, solution_secrets(), exercise_names())
     return withhold(source, names, module), tuple(names)
 
 

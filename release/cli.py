@@ -44,6 +44,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Write the zip to upload as a Gradescope programming assignment's autograder.")
     gradescope.add_argument("assignment", help="assignment name")
     gradescope.add_argument("--out", type=Path, help="the zip to write (default: dist/<hw>-gradescope.zip)")
+    gradescope.add_argument("--try", dest="try_submission", type=Path, metavar="SUBMISSION",
+                            help="then run the built zip's run_autograder on this file (or folder) in a scratch "
+                                 "root laid out like Gradescope's /autograder, and print its results.json "
+                                 "(setup.sh is not run: this Python's packages stand in for its venv)")
+    gradescope.add_argument("--submitted-at", metavar="TIME",
+                            help="with --try: the submission time Gradescope would pass (ISO 8601), for late penalties")
     gradescope.set_defaults(run=run_gradescope)
 
     nbgrader = verbs.add_parser(
@@ -134,13 +140,41 @@ def run_gradescope(args: argparse.Namespace) -> int:
     assignment = load_assignment(args.assignment)
     out = args.out or Path("dist") / f"{assignment.name}-gradescope.zip"
 
+    if args.try_submission is not None and not args.try_submission.exists():
+        console.print(f"[red]--try: no such file or folder:[/] {args.try_submission}")
+        return exitcodes.USAGE
+
     def action() -> int:
         path = write_gradescope_zip(assignment, out)
         console.print(f"wrote {path}  [green](no solution inside; leak check passed)[/]")
-        console.print("upload it as the autograder of a Gradescope programming assignment")
-        return exitcodes.OK
+        if args.try_submission is None:
+            console.print("upload it as the autograder of a Gradescope programming assignment "
+                          f"(try it first: --try {assignment.module}.py)")
+            return exitcodes.OK
+        return try_gradescope(console, path, args.try_submission, args.submitted_at)
 
     return _guarded(console, action)
+
+
+def try_gradescope(console: Console, bundle: Path, submission: Path, submitted_at: str | None) -> int:
+    """Run the built bundle on one submission as Gradescope would; print its results.json."""
+    import json
+
+    from release.gradescope import try_bundle
+
+    metadata = {"created_at": submitted_at} if submitted_at else None
+    console.print(f"running {bundle.name}'s run_autograder on {submission} (a scratch /autograder) ...")
+    trial = try_bundle(bundle, submission, metadata=metadata)
+    if trial.returncode != 0 or not trial.results:
+        console.print(trial.log[-4000:], markup=False, highlight=False)
+    console.print(f"{trial.root}/results/results.json:")
+    print(json.dumps(trial.results, indent=2, ensure_ascii=False), flush=True)
+    if not trial.results:
+        console.print("[red]run_autograder wrote no results.json[/]: Gradescope would show 'autograder failed'")
+        return exitcodes.GRADER_ERROR
+    console.print(f"score {trial.results.get('score')} / {trial.results.get('max_score', '?')}  "
+                  f"(scratch root kept: {trial.root.parent})")
+    return exitcodes.OK if trial.returncode == 0 else exitcodes.GRADER_ERROR
 
 
 def run_nbgrader(args: argparse.Namespace) -> int:

@@ -2,15 +2,27 @@
 
 Gradescope unpacks the zip into ``/autograder/source/``, runs ``setup.sh`` once to build the
 image, then ``run_autograder`` per submission, which must leave ``/autograder/results/results.json``.
-``TENSORGRADE_AUTOGRADER_ROOT`` (default ``/autograder``) and ``TENSORGRADE_PYTHON`` let the tests
-run the same script in a temporary root that mimics those paths.
+``TENSORGRADE_AUTOGRADER_ROOT`` (default ``/autograder``) and ``TENSORGRADE_PYTHON`` let
+:func:`try_bundle` (``tensorgrade release gradescope HW --try SUBMISSION``) and the tests run the
+same script in a scratch root laid out as Gradescope lays out ``/autograder``.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.assignment import Assignment
+from autograder.assignment import REPO_DIR, Assignment
 from release.vendor import engine_files, pyproject_text
 from release.verify import AUTOGRADER, verify, verify_files
 from release.zipfiles import write_zip
@@ -18,6 +30,7 @@ from release.zipfiles import write_zip
 ENTRY = Path(__file__).with_name("gradescope_entry.py")
 ENGINE_DIR = "tensorgrade"
 EXECUTABLES = frozenset({"setup.sh", "run_autograder"})
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -25,18 +38,42 @@ SETUP_SH = """\
 set -euo pipefail
 SOURCE="${TENSORGRADE_AUTOGRADER_ROOT:-/autograder}/source"
 VENV="${TENSORGRADE_AUTOGRADER_ROOT:-/autograder}/venv"
+# Gradescope's machines have no GPU: the CPU build of torch (about 1 GB installed instead of 6).
+# Set TENSORGRADE_TORCH_INDEX to another index (e.g. https://download.pytorch.org/whl/cu124) to change it.
+TORCH_INDEX="${TENSORGRADE_TORCH_INDEX:-{cpu_index}}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # bubblewrap: the worker sandbox (without it tensorgrade falls back to rlimits and a separate process)
 apt-get install -y -qq bubblewrap >/dev/null || echo "setup: no bubblewrap; grading still runs in a separate process"
-PYTHON=$(command -v python3.12 || command -v python3.11 || true)
+
+# a Python that is 3.11 to 3.13 (torch has wheels for those) and can make a venv; python3.11 first,
+# the version tensorgrade is tested with. `python3.12` on PATH is not enough: it must pass both checks.
+usable() {
+  "$1" -c 'import sys, venv, ensurepip; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null
+}
+find_python() {
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    path=$(command -v "$candidate" || true)
+    if [ -n "$path" ] && usable "$path"; then echo "$path"; return 0; fi
+  done
+  return 1
+}
+PYTHON=$(find_python || true)
 if [ -z "$PYTHON" ]; then
-  apt-get install -y -qq python3.11 python3.11-venv >/dev/null
-  PYTHON=$(command -v python3.11)
+  echo "setup: no usable Python 3.11-3.13 with venv; installing python3.11"
+  apt-get install -y -qq python3.11 python3.11-venv >/dev/null \\
+    || { apt-get install -y -qq software-properties-common >/dev/null && add-apt-repository -y ppa:deadsnakes/ppa \\
+         && apt-get update -qq && apt-get install -y -qq python3.11 python3.11-venv >/dev/null; }
+  PYTHON=$(find_python || true)
 fi
+if [ -z "$PYTHON" ]; then
+  echo "setup: FAILED: no Python 3.11-3.13 with the venv module could be found or installed" >&2
+  exit 1
+fi
+echo "setup: using $PYTHON ($("$PYTHON" --version))"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install -q --upgrade pip
-# a CPU-only torch build keeps the image small: add its --index-url to the next line if you want one
+"$VENV/bin/pip" install -q {torch_specs} --index-url "$TORCH_INDEX"
 "$VENV/bin/pip" install -q "$SOURCE/{engine}"
 "$VENV/bin/python" -c "import autograder.runner, torch; print('setup: tensorgrade ready, torch', torch.__version__)"
 """
@@ -55,6 +92,19 @@ exec "$PYTHON" "$ROOT/source/run_tensorgrade.py" --assignment {name} --root "$RO
 """
 
 
+def torch_specs() -> list[str]:
+    """The engine's own torch and torchvision requirements, so the CPU build installed first satisfies them."""
+    config = tomllib.loads((REPO_DIR / "pyproject.toml").read_text())
+    wanted = [d for d in config["project"]["dependencies"] if re.match(r"^(torch|torchvision)\b(?![-_.\w])", d)]
+    return wanted or ["torch", "torchvision"]
+
+
+def setup_sh() -> str:
+    specs = " ".join(shlex.quote(s) for s in torch_specs())
+    return (SETUP_SH.replace("{engine}", ENGINE_DIR).replace("{cpu_index}", CPU_TORCH_INDEX)
+            .replace("{torch_specs}", specs))
+
+
 def readme(assignment: Assignment) -> str:
     return "\n".join([
         f"# Gradescope autograder for {assignment.name}",
@@ -63,10 +113,15 @@ def readme(assignment: Assignment) -> str:
         "`tensorgrade release gradescope`). Students submit "
         f"`{assignment.module}.py` or `{assignment.module}.ipynb`.",
         "",
-        "- `setup.sh` installs the engine in `tensorgrade/` (with this assignment's hidden graders).",
+        "- `setup.sh` installs the CPU build of torch and the engine in `tensorgrade/` (with this assignment's",
+        "  hidden graders) into a venv of a Python 3.11-3.13 it finds (or installs).",
         "- `run_autograder` grades `/autograder/submission/` and writes `/autograder/results/results.json`;",
         "  student code runs in a separate, sandboxed worker process, never in the grader.",
         "- Late penalties come from `assignment.toml` and Gradescope's submission time.",
+        "",
+        "Try it before uploading: `tensorgrade release gradescope "
+        f"{assignment.name} --try {assignment.module}.py` runs this zip's `run_autograder` in a scratch folder",
+        "laid out like `/autograder` and prints the results.json Gradescope would get.",
         "",
     ])
 
@@ -74,7 +129,7 @@ def readme(assignment: Assignment) -> str:
 def bundle_files(assignment: Assignment) -> dict[str, bytes]:
     """Name -> content of every entry of the Gradescope zip."""
     files = {
-        "setup.sh": SETUP_SH.replace("{engine}", ENGINE_DIR).encode(),
+        "setup.sh": setup_sh().encode(),
         "run_autograder": RUN_AUTOGRADER.format(engine=ENGINE_DIR, name=assignment.name).encode(),
         "run_tensorgrade.py": ENTRY.read_bytes(),
         "README.md": readme(assignment).encode(),
@@ -94,3 +149,59 @@ def write_gradescope_zip(assignment: Assignment, destination: Path) -> Path:
     write_zip(files, destination, EXECUTABLES)
     verify(destination)
     return destination
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A local run of a built bundle: the results.json it wrote, its log, and run_autograder's exit status."""
+
+    results: dict
+    log: str
+    returncode: int
+    root: Path
+
+
+def scratch_root(bundle: Path, submission: Path, metadata: dict | None = None, base: Path | None = None) -> Path:
+    """``<base>/autograder/{source,submission,results}`` as Gradescope lays them out, the bundle unpacked.
+
+    The folder is world-traversable: the sandboxed worker runs as another user and must reach the
+    bundle's engine, as it reaches ``/autograder/source`` on Gradescope.
+    """
+    base = Path(base or tempfile.mkdtemp(prefix="tensorgrade-gradescope-"))
+    base.chmod(0o755)
+    root = base / "autograder"
+    shutil.rmtree(root, ignore_errors=True)
+    for folder in ("source", "submission", "results"):
+        (root / folder).mkdir(parents=True)
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+    for name in EXECUTABLES:
+        (root / "source" / name).chmod(0o755)
+    if submission.is_dir():
+        shutil.copytree(submission, root / "submission", dirs_exist_ok=True)
+    else:
+        shutil.copy(submission, root / "submission" / submission.name)
+    if metadata is not None:
+        (root / "submission_metadata.json").write_text(json.dumps(metadata))
+    for path in [base, *root.rglob("*")]:
+        path.chmod(path.stat().st_mode | (0o055 if path.is_dir() else 0o044))
+    return root
+
+
+def try_bundle(bundle: Path, submission: Path, *, metadata: dict | None = None, base: Path | None = None,
+               python: str | None = None, timeout: float = 3600) -> Trial:
+    """Run the bundle's own ``run_autograder`` on ``submission`` in a scratch root, as Gradescope would.
+
+    ``setup.sh`` is not run: the scratch root uses this Python (``python``), which has tensorgrade's
+    dependencies already, instead of the venv setup.sh builds on Gradescope.
+    """
+    root = scratch_root(bundle, submission, metadata, base)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(TENSORGRADE_AUTOGRADER_ROOT=str(root), TENSORGRADE_PYTHON=python or sys.executable)
+    done = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
+                          timeout=timeout, cwd=root)
+    try:
+        results = json.loads((root / "results" / "results.json").read_text())
+    except (OSError, ValueError):
+        results = {}
+    return Trial(results, done.stdout + done.stderr, done.returncode, root)

@@ -146,7 +146,7 @@ def secrets() -> Secrets:
     """The secrets of every assignment now (recomputed when a source file changes)."""
     paths = [a.solution for a in all_assignments()] + _grader_files()
     paths += [source_dir(a) / n for a in all_assignments() for n in ("test_public.py", "INSTRUCTIONS.md")]
-    paths += sorted(PACKAGE_DIR.glob("*.py"))  # the engine's student-safe text decides what is public
+    paths += sorted(PACKAGE_DIR.rglob("*.py"))  # the engine's student-safe text decides what is public
     return _cached_secrets(tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists()))
 
 

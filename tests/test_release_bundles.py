@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -197,3 +198,53 @@ def test_late_penalty_uses_gradescope_submission_time(tmp_path):
     on_time = {"score": 20.0}
     (tmp_path / "submission_metadata.json").write_text(json.dumps({"created_at": "2026-11-30T10:00:00+00:00"}))
     assert apply_late_penalty(on_time, HW1, tmp_path) == "" and on_time["score"] == 20.0
+
+
+def test_setup_sh_installs_the_cpu_torch_build_the_engine_accepts():
+    text = gradescope.bundle_files(HW1)["setup.sh"].decode()
+    install = next(line for line in text.splitlines() if "--index-url" in line)
+    assert "torch>=" in install and "torchvision>=" in install  # the engine's own pins: pip keeps this torch later
+    assert 'TORCH_INDEX="${TENSORGRADE_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"' in text
+    assert text.index("--index-url") < text.index('install -q "$SOURCE/tensorgrade"')
+
+
+def test_setup_sh_skips_a_python_on_path_that_cannot_serve(tmp_path):
+    """A python3.12 that is there but broken (or too old, or without venv) is passed over for one that works."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    broken = fake / "python3.12"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    (fake / "python3.11").symlink_to(sys.executable)
+    text = gradescope.bundle_files(HW1)["setup.sh"].decode()
+    functions = re.search(r"^usable\(\) \{.*?^\}\nfind_python\(\) \{.*?^\}\n", text, re.S | re.M).group(0)
+    done = subprocess.run(["/bin/bash", "-c", f"{functions}\nfind_python"], capture_output=True, text=True,
+                          env={"PATH": f"{fake}:/usr/bin:/bin"})
+    assert done.returncode == 0 and done.stdout.strip() == str(fake / "python3.11")
+    (fake / "python3.11").unlink()
+    (fake / "python3").symlink_to(broken)
+    done = subprocess.run(["/bin/bash", "-c", f"{functions}\nfind_python"], capture_output=True, text=True,
+                          env={"PATH": f"{fake}"})
+    assert done.returncode == 1 and not done.stdout.strip()
+
+
+@pytest.mark.slow
+def test_release_gradescope_try_runs_the_built_zip_and_prints_results_json(tmp_path, capsys):
+    mistake = HW1.mistakes_dir / "row_view_clone.py"
+    code = main(["release", "gradescope", "hw1_storage", "--out", str(tmp_path / "hw1.zip"), "--try", str(mistake)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    printed = json.loads(out[out.index("\n{") + 1: out.rindex("\n}") + 2])
+    row_view = next(t for t in printed["tests"] if t["name"].startswith("row_view"))
+    assert row_view["score"] == 0 and "copy" in row_view["output"]
+    assert 0 < printed["score"] < printed["max_score"]
+    root = Path(re.search(r"(\S+)/results/results\.json:", out).group(1))
+    assert json.loads((root / "results" / "results.json").read_text()) == printed
+    assert (root / "submission" / "row_view_clone.py").is_file() and (root / "source" / "run_autograder").is_file()
+    shutil.rmtree(root.parent, ignore_errors=True)
+
+
+def test_release_gradescope_try_names_a_missing_submission(tmp_path, capsys):
+    assert main(["release", "gradescope", "hw1_storage", "--out", str(tmp_path / "x.zip"),
+                 "--try", str(tmp_path / "nope.py")]) == 2
+    assert "no such file" in capsys.readouterr().out
