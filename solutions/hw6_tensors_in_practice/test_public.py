@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks import Mistake, broadcasting, expect_tensor, expect_type, expect_view_of, same_storage
+from autograder.checks import Mistake, broadcasting, expect_tensor, expect_type
 
 
 @pytest.mark.points(1)
@@ -16,7 +16,8 @@ def test_to_numpy_shares(student):
     t = torch.arange(4.0).requires_grad_()
     call = student.call("to_numpy", t)
     expect_type(call.result, np.ndarray, "to_numpy(t)")
-    if not same_storage(call.result, call.args[0]):
+    call.result[0] = 100.0  # shared memory: the write shows in t
+    if call.args[0][0].item() != 100.0:
         raise Mistake("to_numpy(t) copied the data; it must share t's memory")
 
 
@@ -26,7 +27,9 @@ def test_as_float32_no_copy(student):
     x = torch.arange(6.0).view(2, 3)
     call = student.call("as_float32", x)
     expect_tensor(call.result, x, "as_float32(x)")
-    expect_view_of(call.result, call.args[0], "as_float32(x)", "x")
+    call.result.view(-1)[0] = -1.0  # x itself or a view of it: the write shows in x
+    if call.args[0].view(-1)[0].item() != -1.0:
+        raise Mistake("as_float32(x) is a copy, but it must be x itself (or a view of x) when x is already float32")
 
 
 @pytest.mark.points(1)
