@@ -19,41 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograder import wire
+from autograder.faults import BadReply, StudentCrash, StudentError, StudentFault, StudentTimeout, describe_error, signal_words  # noqa: F401
 from autograder.sandbox import Limits, WorkerProcess
 from autograder.submission import Submission
 from autograder.warm import start_worker  # warm when it can be, cold otherwise
-
-
-class StudentFault(Exception):
-    """Something the student's code did that fails the current test (message is for the student)."""
-
-
-class StudentError(StudentFault):
-    """Student code raised an exception."""
-
-    def __init__(self, message: str, error: dict) -> None:
-        super().__init__(message)
-        self.error = error
-
-    @property
-    def type_name(self) -> str:
-        return self.error.get("type", "")
-
-    def is_a(self, builtin_name: str) -> bool:
-        """True when the exception derives from the named *built-in* exception class."""
-        return builtin_name in self.error.get("builtins", [])
-
-
-class StudentTimeout(StudentFault):
-    """A call did not finish in time."""
-
-
-class StudentCrash(StudentFault):
-    """The worker died (segfault, os._exit, killed by a limit)."""
-
-
-class BadReply(StudentFault):
-    """The worker's reply was not plain data of an allowed form."""
 
 
 class OutputTap:
@@ -123,32 +92,6 @@ class OutputTap:
         if flooded and self.on_flood is not None:
             self.on_flood()
         return text
-
-
-def _signal_words(returncode: int | None) -> str:
-    if returncode is None:
-        return "stopped responding"
-    if 128 < returncode < 160:
-        returncode = 128 - returncode  # bubblewrap reports a child killed by signal N as exit status 128 + N
-    if returncode < 0:
-        import signal
-
-        sig = -returncode
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        meaning = {
-            "SIGSEGV": "a segmentation fault (memory access error)",
-            "SIGBUS": "a bus error (memory access error)",
-            "SIGKILL": "being killed (by a signal your code sent, or for using too much memory)",
-            "SIGXCPU": "using more CPU time than allowed",
-            "SIGXFSZ": "writing a file larger than allowed",
-            "SIGABRT": "an abort",
-            "SIGFPE": "an arithmetic error",
-            "SIGALRM": "an alarm signal (did your code call signal.alarm?)",
-            "SIGTERM": "being terminated (did your code send a signal to itself?)",
-        }.get(name, f"signal {name}")
-        return f"died from {meaning}"
-    return (f"exited with status {returncode} (did your code call sys.exit or os._exit, or close or write to "
-            "file descriptors it did not open?)")
 
 
 @dataclass
@@ -261,7 +204,7 @@ class Session:
             if flooded:
                 raise StudentCrash(f"printed more than {self.limits.max_output_bytes // 2**20} MiB of output and was "
                                    "stopped (remove prints inside loops)") from None
-            raise StudentCrash(f"crashed: the worker running your code {_signal_words(code)}") from None
+            raise StudentCrash(f"crashed: the worker running your code {signal_words(code)}") from None
         except wire.WireError as exc:
             self._kill()
             raise BadReply(f"sent back something the grader cannot accept: {exc}") from None
@@ -354,25 +297,6 @@ class Session:
         source = textwrap.dedent(inspect.getsource(fn))
         request = {"op": "trusted", "source": source, "name": fn.__name__, "args": args, "kwargs": kwargs}
         return self.request(request, f"the grader's helper `{fn.__name__}`")["value"]
-
-
-def describe_error(error: dict, what: str) -> str:
-    """A student-readable sentence for an exception raised in the worker."""
-    kind = str(error.get("type", "an error"))[:200]
-    message = str(error.get("message", ""))[:2000]
-    where = error.get("where") or []
-    text = f"{what} raised {kind}: {message}" if message else f"{what} raised {kind}"
-    if kind == "NotImplementedError":
-        text = f"{what} is not implemented yet (it raised NotImplementedError)"
-    if where and type(where) is list:
-        text += f" (at {str(where[-1])[:300]})"
-    if kind == "ModuleNotFoundError":
-        text += ("; only the packages installed for grading are available (torch, numpy, ...): remove that import "
-                 "or use what the instructions allow")
-    elif kind == "TypeError" and "argument" in message:
-        text += "; check your function's parameters against the instructions"
-    # lone surrogates (from bytes decoded with surrogateescape) would break the JSON report and the terminal
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class RemoteObject:
