@@ -43,6 +43,32 @@ def _clock(seconds: float) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
 
+class Heartbeat:
+    """Piped output only: ``<what>: still grading, elapsed 0:00:20`` at least every ``PLAIN_EVERY`` seconds."""
+
+    def __init__(self, console: Console, what: str) -> None:
+        self.console, self.what = console, what
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> Heartbeat:
+        if not self.console.is_terminal:
+            self.thread = threading.Thread(target=self.beat, name="heartbeat", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+
+    def beat(self) -> None:
+        started = time.monotonic()
+        while not self.stopped.wait(PLAIN_EVERY - 0.5):
+            self.console.print(f"{self.what}: still grading, elapsed {_clock(time.monotonic() - started)}",
+                               markup=False, highlight=False, soft_wrap=True)
+
+
 class BatchProgress:
     """The progress of a batch: done/total, rate, elapsed, ETA, failures so far.
 

@@ -112,14 +112,21 @@ class _Walker:
         self.aliases: dict[Path, str] = {}  # extracted zip folders → how to name them to people
         self.zip_times: set[Path] = set()  # every extracted zip
         self.student_zips: set[Path] = set()  # zips a student made: neither their times nor their files are believed
+        self.above: set[Path] = set()  # the folders around those given on the command line
         self.untrusted: set[Path] = set()  # Gradescope export folders: metadata there is the student's
 
     def believed(self, path: Path) -> bool:
         """Whether a metadata file at ``path`` was written by the LMS, not by the student."""
         if any(root in path.parents for root in self.student_zips | self.untrusted):
             return False
-        # in a git repository (GitHub Classroom) every file is the student's
-        return not any((folder / ".git").exists() for folder in list(path.parents)[:MAX_DEPTH + 1])
+        # in a student's git repository (a GitHub Classroom clone) every file is the student's; a repository
+        # around the class folder (the instructor's course) says nothing
+        for folder in path.parents:
+            if folder in self.above or folder == self.scratch:
+                break
+            if (folder / ".git").exists():
+                return False
+        return True
 
     # ------------------------------------------------------------ naming
 
@@ -427,6 +434,7 @@ def discover(paths: list[Path] | tuple[Path, ...], module: str, *, handin: str =
     try:
         walker = _Walker(module, scratch, handin)
         for path in paths:
+            walker.above.update(Path(path).parents)
             walker.path(Path(path))
         found = _dedupe(walker.found)
     finally:

@@ -364,3 +364,22 @@ def test_piped_output_prints_a_progress_line_while_a_long_job_runs(tmp_path, mon
     lines = [line for line in out.getvalue().splitlines() if line.startswith("grading hw1_storage:")]
     assert lines[0].startswith("grading hw1_storage: 0/1 done") and lines[-1].startswith("grading hw1_storage: 1/1")
     assert len(lines) >= 3, lines  # the first, at least one while waiting, the last
+
+
+def test_a_single_long_grading_keeps_a_piped_log_alive(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from autograder import batch_view
+
+    monkeypatch.setattr(batch_view, "PLAIN_EVERY", 1.0)
+    out = io.StringIO()
+    with batch_view.Heartbeat(Console(file=out, force_terminal=False, width=200), "hw5_training: training.py"):
+        time.sleep(2.5)
+    lines = out.getvalue().splitlines()
+    assert len(lines) >= 2 and all(line.startswith("hw5_training: training.py: still grading") for line in lines)
+    terminal = io.StringIO()
+    with batch_view.Heartbeat(Console(file=terminal, force_terminal=True), "x"):
+        time.sleep(1.2)
+    assert terminal.getvalue() == ""  # a terminal shows the report itself; no extra lines

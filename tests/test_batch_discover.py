@@ -267,3 +267,15 @@ def test_missing_paths_are_reported(tmp_path):
     assert found.submissions == []
     assert any("no such file or folder" in p for p in found.problems)
     assert any("the folder is empty" in p for p in found.problems)
+
+
+def test_a_course_repository_around_the_class_folder_does_not_distrust_nbgrader(tmp_path):
+    (tmp_path / ".git").mkdir()  # the instructor keeps the course in git; submissions/ lies inside it
+    write(tmp_path / "submitted" / "erin" / "hw1_storage" / "storage.py")
+    write(tmp_path / "submitted" / "erin" / "hw1_storage" / "timestamp.txt", b"2026-12-02 10:00:00.000000 UTC")
+    [sub] = discover([tmp_path / "submitted"], MODULE).submissions
+    assert (sub.student, sub.submitted_at) == ("erin", datetime(2026, 12, 2, 10, tzinfo=UTC))
+    # but one student's clone, given by itself, is still the student's own
+    (tmp_path / "submitted" / "erin" / ".git").mkdir()
+    [sub] = discover([tmp_path / "submitted" / "erin"], MODULE).submissions
+    assert sub.submitted_at is None

@@ -121,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from autograder.warm import start_early
 
     start_early()  # the template imports torch while this process does the same
+    from autograder.batch_view import Heartbeat
     from autograder.runner import grade
 
     console = Console()
@@ -133,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         return exitcodes.USAGE
     reports = []
     for path in args.submissions:
-        report = grade(assignment, path)
+        with Heartbeat(console, f"{assignment.name}: {path}"):
+            report = grade(assignment, path)
         apply_course_points(assignment, report)
         reports.append(report)
         if args.quiet:

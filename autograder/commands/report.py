@@ -52,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]gradebook:[/] {escape(str(exc))}")
         return exitcodes.USAGE
     with gradebook:
-        if not gradebook.current(assignment.name):
+        current = gradebook.current(assignment.name)
+        by_mtime = sum(1 for r in current if r.timestamp_source and "mtime" in r.timestamp_source)
+        if by_mtime:
+            console.print(f"[yellow]note:[/] {by_mtime} hand-in times (and their late penalties) are file "
+                          "modification times (--handin-time mtime); the pages say so beside each one")
+        if not current:
             console.print(f"[red]no graded submissions of {assignment.name}[/] in {escape(gradebook.where)}: run "
                           f"`tensorgrade grade {assignment.name} <folder> --db ...` first")
             return exitcodes.USAGE
