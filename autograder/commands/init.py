@@ -39,8 +39,8 @@ def course_toml(name: str, assignments: list) -> str:
     """course.toml's text: the course, the default late policy, one table per assignment."""
     lines = [
         "# tensorgrade course settings (https://toml.io). Times without an offset are UTC.",
-        "# graders/<hw>/test_*.py are this course's own; helpers they import as autograder.graders.<hw>.*",
-        "# come from the installed engine (copy a helper next to the tests and import it from there to change it).",
+        "# graders/<hw>/test_*.py are this course's own to edit; the helper modules they import as",
+        "# autograder.graders.<hw>.* (cases, specs) are read from the installed engine, not from here.",
         "",
         "[course]",
         f"name = {toml_string(name)}",
