@@ -16,7 +16,7 @@ from autograder.assignment import load_assignment
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "export", help="export grades: Canvas gradebook CSV or JSON",
+        "export", help="export grades: Canvas gradebook CSV, a plain CSV joined with the roster, or JSON",
         description="Export each student's counted grade (the latest submission, after the late penalty). "
                     "canvas: a CSV for Canvas's Grades > Import (Student, ID, SIS User ID, SIS Login ID, Section "
                     "and one column for the assignment; one row per student). csv: one row per student with "
