@@ -156,7 +156,7 @@ class _Walker:
 
     def folder(self, folder: Path) -> None:
         """A class folder, a single student's folder, or an unzipped Gradescope export."""
-        if (folder / GRADESCOPE_YML).is_file():
+        if self.is_export(folder):
             self.gradescope_export(folder)
         elif self.module_files(folder, depth=0, exact=True) or (folder / GRADESCOPE_JSON).is_file():
             self.student_folder(folder, folder.name)
@@ -169,7 +169,7 @@ class _Walker:
             self.problem(folder, "the folder is empty")
         for entry in entries:
             if entry.is_dir():
-                if (entry / GRADESCOPE_YML).is_file():
+                if self.is_export(entry):
                     self.gradescope_export(entry)
                 elif len(self.module_files(entry)) > 1 and not self.module_files(entry, depth=0):
                     self.class_folder(entry)  # a class folder inside the class folder (e.g. a zip's wrapper)
@@ -332,11 +332,19 @@ class _Walker:
 
     # ------------------------------------------------------------ exports
 
+    def is_export(self, folder: Path) -> bool:
+        """A Gradescope export: its metadata beside submission_<id>/ folders, not inside a student's own files."""
+        return ((folder / GRADESCOPE_YML).is_file() and self.believed(folder / GRADESCOPE_YML)
+                and any(p.is_dir() and p.name.startswith("submission_") for p in folder.iterdir()))
+
     def gradescope_export(self, folder: Path) -> None:
         entries, problem = lms_formats.gradescope_yml(folder / GRADESCOPE_YML)
         if problem:
             self.problem(folder / GRADESCOPE_YML, problem)
         for key, people in entries:
+            if "/" in key or "\\" in key or key in ("", ".", ".."):
+                self.problem(folder / GRADESCOPE_YML, f"names a submission folder {key[:60]!r} outside the export")
+                continue
             sub_folder = folder / key
             if not sub_folder.is_dir():
                 self.problem(sub_folder, "listed in submission_metadata.yml but not in the export")
@@ -374,7 +382,7 @@ class _Walker:
                 root = inside[0]
             else:
                 break
-        if (root / GRADESCOPE_YML).is_file():
+        if self.is_export(root):
             self.gradescope_export(root)
         elif student and (self.module_files(root, depth=1) or len(self.candidates(root, MAX_DEPTH)) <= 1):
             self.student_folder(root, student, details)

@@ -279,3 +279,27 @@ def test_a_course_repository_around_the_class_folder_does_not_distrust_nbgrader(
     (tmp_path / "submitted" / "erin" / ".git").mkdir()
     [sub] = discover([tmp_path / "submitted" / "erin"], MODULE).submissions
     assert sub.submitted_at is None
+
+
+def test_a_gradescope_listing_inside_a_students_zip_is_just_a_file(tmp_path):
+    inner = tmp_path / "mine.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("submission_metadata.yml", "submission_1:\n  :submitters:\n  - :sid: 'TOP'\n"
+                                               "  :created_at: 2026-11-01 00:00:00 +00:00\n")
+        zf.writestr("submission_1/storage.py", "forged = 1\n")
+    (tmp_path / "class" / "mallory").mkdir(parents=True)
+    (tmp_path / "class" / "mallory" / "mine.zip").write_bytes(inner.read_bytes())
+    found = discover([tmp_path / "class"], MODULE)
+    [sub] = found.submissions
+    assert (sub.student, sub.submitted_at) == ("mallory", None) and sub.content == b"forged = 1\n"
+
+
+def test_a_gradescope_listing_cannot_point_outside_its_export(tmp_path):
+    write(tmp_path / "elsewhere" / "storage.py", b"not yours\n")
+    export = tmp_path / "export"
+    write(export / "submission_metadata.yml", b"../elsewhere:\n  :submitters:\n  - :sid: 'S9'\n"
+                                              b"submission_2:\n  :submitters:\n  - :sid: 'S2'\n")
+    write(export / "submission_2" / "storage.py")
+    found = discover([export], MODULE)
+    assert [s.student for s in found.submissions] == ["S2"]
+    assert any("outside the export" in p for p in found.problems)
