@@ -25,7 +25,10 @@ def grad_half_sq_norm(A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def jacobian_of_linear(A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """The Jacobian of x ↦ Ax at x, shape (m, n), by the closed form (no autograd)."""
+    """The Jacobian of x ↦ Ax at x, shape (m, n), by the closed form (no autograd).
+
+    A new tensor, not A itself: changing the result must not change A.
+    """
     # BEGIN SOLUTION
     # row i is ∂y_i/∂x = a_iᵀ: the rows of A are the rows of the Jacobian, whatever x is
     return A.clone()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.checks import Mistake, expect_matrix, expect_tensor, expect_unchanged
+from autograder.checks import Mistake, expect_matrix, expect_not_shared, expect_tensor, expect_unchanged
 from autograder.graders.hw4_jacobians.helpers import make_f, matrix, point, true_jacobian
 
 # ---------------------------------------------------------------- ½‖Ax‖² and the Jacobian of Ax
@@ -31,13 +31,15 @@ def test_grad_half_sq_norm(student, credit):
 
 @pytest.mark.points(2)
 def test_jacobian_of_linear(student, credit):
-    """jacobian_of_linear is the (m, n) Jacobian of x ↦ Ax"""
+    """jacobian_of_linear is the (m, n) Jacobian of x ↦ Ax, a new tensor"""
     for m, n in ((3, 5), (6, 2), (1, 4)):
         A, x = matrix(m, n, seed=m + 7 * n), point(n, seed=n + 3)
         with credit.case(f"A of shape ({m}, {n})"):
             call = student.call("jacobian_of_linear", A, x)
             expect_matrix(call.result, true_jacobian("linear", A, x), "jacobian_of_linear(A, x)", rtol=0, atol=0)
             expect_unchanged(call.args[0], A, "A")
+            # A itself would be right by value, but a caller who changes "the Jacobian" would change A too
+            expect_not_shared(call.result, call.args[0], "jacobian_of_linear(A, x)", "A (return a copy: A.clone())")
 
 
 # ---------------------------------------------------------------- Jacobians of any f
