@@ -51,6 +51,15 @@ TAMPERING = {
     "DisableTorchFunctionSubclass": "DisableTorchFunctionSubclass, which tampers with the grader",
     "_pop_mode": "torch function mode internals, which tamper with the grader",
     "_push_mode": "torch function mode internals, which tamper with the grader",
+    # ways to rebind a function behind the reading's back (the def it reads would not be what runs)
+    "globals": "globals(), which can rebind functions behind the loop check's back",
+    "setattr": "setattr(), which can rebind functions behind the loop check's back",
+    "delattr": "delattr(), which can rebind functions behind the loop check's back",
+    "__code__": "__code__, which swaps a function's body behind the loop check's back",
+    "__globals__": "__globals__, which can rebind functions behind the loop check's back",
+    "__dict__": "__dict__, which can rebind functions behind the loop check's back",
+    "__setattr__": "__setattr__, which can rebind functions behind the loop check's back",
+    "__builtins__": "__builtins__, which can rebind functions behind the loop check's back",
 }
 
 
@@ -81,60 +90,184 @@ class Definition:
     label: str
 
 
+@dataclass(frozen=True)
+class Binding:
+    """One way a module-level name gets its value: ``def``, a lambda, a class, an assignment, an import..."""
+
+    kind: str  # def | lambda | class | an assignment | an import | ...
+    node: ast.AST  # what to read: the def, the lambda, the class, or the assigned value
+    label: str
+    line: int
+    straight: bool  # a statement of the module (or cell) itself, not inside an if/try/for/with/match
+
+
+class Rebound(FunctionNotFound):
+    """The graded name is bound some other way than by its ``def``: the def read may not be what runs."""
+
+
+# statements whose bodies run, or may run, at module level: definitions in them are module-level names
+COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match,
+            ast.ExceptHandler, ast.match_case)
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    """The names an assignment target binds: ``a, (b, *c)`` binds a, b, c; ``a.x`` and ``a[0]`` bind nothing."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
 class SourceIndex:
-    """Every cell of a submission parsed once: its top-level definitions and its import aliases."""
+    """Every cell of a submission parsed once: its module-level bindings and its import aliases.
+
+    A name may be bound many ways, and what runs is whatever bound it last at run time. So the
+    reading is strict: a graded function must be bound only by ``def`` (or a lambda); when it is
+    bound only by straight-line statements the last one counts (a notebook's later cell wins),
+    when a definition sits in an ``if``/``try``/loop branch every definition counts, and any other
+    binding (an assignment, an import, a ``global`` in a function, ``globals()``) is refused.
+    """
 
     def __init__(self, cells: Iterable[tuple[str, str]]) -> None:
-        self.definitions: dict[str, Definition] = {}
+        self.bindings: dict[str, list[Binding]] = {}
         self.aliases: dict[str, str] = {}
         self.unreadable: list[str] = []
         self.modules: list[Definition] = []  # each cell's whole tree, for what may not appear anywhere
         for source, label in cells:
             try:
                 tree = ast.parse(source, filename=label)
-            except (SyntaxError, ValueError):
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
                 self.unreadable.append(label)
                 continue
             self.modules.append(Definition(tree, label))
-            for node in tree.body:  # later definitions win, as they do when the cells run
-                self._record(node, label)
+            for node in tree.body:  # in order: later bindings win, as they do when the cells run
+                self._record(node, label, straight=True)
+            for function in ast.walk(tree):  # `global f` in a function rebinds f when that function runs
+                if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    for node in ast.walk(function):
+                        if isinstance(node, ast.Global):
+                            for name in node.names:  # what is read for f: the whole function that rebinds it
+                                self._bind(name, "a `global` statement in a function", function, label, False)
 
-    def _record(self, node: ast.AST, label: str) -> None:
+    def _bind(self, name: str, kind: str, node: ast.AST, label: str, straight: bool) -> None:
+        self.bindings.setdefault(name, []).append(Binding(kind, node, label, _line(node), straight))
+
+    def _record(self, node: ast.AST, label: str, straight: bool) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self.definitions[node.name] = Definition(node, label)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    self.definitions[target.id] = Definition(node.value, label)
+            self._bind(node.name, "def", node, label, straight)
+        elif isinstance(node, ast.ClassDef):
+            self._bind(node.name, "class", node, label, straight)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if node.value is None:
+                return  # `f: Callable` binds nothing
+            simple = isinstance(node, ast.Assign) and len(targets) == 1 and isinstance(targets[0], ast.Name)
+            for target in targets:
+                for name in _target_names(target):
+                    lambda_def = simple and isinstance(node.value, ast.Lambda)
+                    self._bind(name, "lambda" if lambda_def else "an assignment", node.value, label, straight)
+            self._walrus(node.value, label)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            self.aliases.update(import_aliases(node))
-        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            bound = import_aliases(node)
+            self.aliases.update(bound)
+            for name in bound:
+                self._bind(name, "an import", node, label, straight)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                for name in _target_names(target):
+                    self._bind(name, "a `del`", node, label, straight)
+        elif isinstance(node, COMPOUND):
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                for name in _target_names(node.target):
+                    self._bind(name, "a for loop's variable", node, label, False)
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    for name in _target_names(item.optional_vars) if item.optional_vars else []:
+                        self._bind(name, "a `with ... as`", item.context_expr, label, False)
+            if isinstance(node, ast.ExceptHandler) and node.name:
+                self._bind(node.name, "an `except ... as`", node, label, False)
+            if isinstance(node, ast.match_case):
+                for capture in ast.walk(node.pattern):
+                    name = getattr(capture, "name", None)
+                    if isinstance(name, str):
+                        self._bind(name, "a `case` pattern", capture, label, False)
             for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.stmt):
-                    self._record(child, label)
+                if isinstance(child, (ast.stmt, ast.ExceptHandler, ast.match_case)):
+                    self._record(child, label, straight=False)
+                elif isinstance(child, ast.expr):
+                    self._walrus(child, label)
+        elif isinstance(node, ast.Expr):
+            self._walrus(node.value, label)
+
+    def _walrus(self, expression: ast.AST, label: str) -> None:
+        """``(f := g)`` at module level binds f too (a lambda's or a comprehension's insides are not reached)."""
+        todo = [expression]
+        while todo:
+            current = todo.pop()
+            if isinstance(current, ast.NamedExpr) and isinstance(current.target, ast.Name):
+                self._bind(current.target.id, "an assignment expression (:=)", current.value, label, False)
+            if not isinstance(current, SCOPES):
+                todo.extend(ast.iter_child_nodes(current))
 
     def tampering(self) -> list[Finding]:
         """Code anywhere in the file that hides code from this reading (``exec`` of a loop) or defeats the trace."""
         return [Finding("<module>", f.line, f.what, f.label)
                 for module in self.modules for f in _tampering("<module>", module, self.aliases)]
 
+    def _definitions(self, name: str) -> list[Binding]:
+        """The bindings of ``name`` that may be what runs (see the class docstring)."""
+        bindings = self.bindings.get(name, [])
+        if bindings and all(b.straight for b in bindings):
+            return bindings[-1:]
+        return bindings
+
+    @property
+    def definitions(self) -> dict[str, Definition]:
+        """The definition of each name read for a graded function (kept for callers of the old index)."""
+        return {name: Definition(b[-1].node, b[-1].label) for name in self.bindings
+                if (b := [x for x in self._definitions(name) if x.kind in ("def", "lambda", "class")])}
+
     def function(self, name: str) -> Definition:
-        if name not in self.definitions:
+        """The graded function's definition; FunctionNotFound (Rebound) when it is not read from a plain def."""
+        bindings = self.bindings.get(name, [])
+        defs = [b for b in bindings if b.kind in ("def", "lambda")]
+        if not defs:
             raise FunctionNotFound(f"there is no `def {name}(...)` in your file; the grader reads the source "
                                    "of each function to check it has no loops, so define it with a plain def")
-        return self.definitions[name]
+        others = [b for b in bindings if b.kind not in ("def", "lambda")]
+        if others:
+            other = others[0]
+            where = f"{other.label} line {other.line}" if other.label else f"line {other.line}"
+            raise Rebound(f"`{name}` is defined with def but also bound by {other.kind} ({where}), so the def the "
+                          "grader reads may not be what runs; define it once with a plain def and do not rebind it")
+        return Definition(defs[-1].node, defs[-1].label)
+
+    def own(self, name: str) -> list[tuple[str, Definition]]:
+        """The definitions of ``name`` that may run, without the helpers they call."""
+        return [(name, Definition(b.node, b.label)) for b in self._definitions(name)]
 
     def reachable(self, name: str) -> list[tuple[str, Definition]]:
-        """The function and every module-level helper it calls by name, transitively."""
+        """Everything that may run for ``name``: its definitions and the module-level names they use, transitively.
+
+        A helper is read whatever binds it: a def, a class (all its methods), or the expression
+        assigned to it (``helper = Looper().run`` reads ``Looper``).
+        """
         order, seen, todo = [], set(), [name]
         while todo:
             current = todo.pop()
-            if current in seen or current not in self.definitions:
+            if current in seen or current not in self.bindings:
                 continue
             seen.add(current)
-            definition = self.definitions[current]
-            order.append((current, definition))
-            todo += [n.id for n in ast.walk(definition.node) if isinstance(n, ast.Name) and n.id in self.definitions]
+            for binding in self._definitions(current):
+                if binding.kind == "an import":
+                    continue  # a library (the submission is one file): its aliases are resolved, not read
+                definition = Definition(binding.node, binding.label)
+                order.append((current, definition))
+                todo += [n.id for n in ast.walk(binding.node) if isinstance(n, ast.Name) and n.id in self.bindings]
         return order
 
 
@@ -174,7 +307,7 @@ def find_loops(cells: Iterable[tuple[str, str]], name: str, *, follow_helpers: b
     """Loops, comprehensions, loop-like calls and tampering in ``name`` (and the helpers it calls)."""
     index = cells if isinstance(cells, SourceIndex) else SourceIndex(cells)
     index.function(name)
-    targets = index.reachable(name) if follow_helpers else [(name, index.function(name))]
+    targets = index.reachable(name) if follow_helpers else index.own(name)
     findings = []
     for function, definition in targets:
         aliases = _local_aliases(definition.node, index.aliases)
@@ -182,7 +315,13 @@ def find_loops(cells: Iterable[tuple[str, str]], name: str, *, follow_helpers: b
             kind = LOOP_NODES.get(type(node))
             if kind:
                 findings.append(Finding(function, _line(node), kind, definition.label))
-            elif isinstance(node, ast.Call):
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                for decorator in node.decorator_list:  # `@np.vectorize` runs the function once per element
+                    called = dotted_name(decorator, aliases) or ""
+                    if called.rsplit(".", 1)[-1] in LOOP_CALLS:
+                        findings.append(Finding(function, _line(decorator), LOOP_CALLS[called.rsplit(".", 1)[-1]],
+                                                definition.label))
+            if isinstance(node, ast.Call):
                 called = dotted_name(node.func, aliases) or ""
                 last = called.rsplit(".", 1)[-1]
                 if last in LOOP_CALLS:
@@ -211,6 +350,9 @@ def _tampering(function: str, definition: Definition, aliases: dict[str, str]) -
             names = [aliases.get(node.id, node.id)]
         elif isinstance(node, ast.Attribute):
             names = [node.attr]
+            if node.attr == "modules" and dotted_name(node.value, aliases) == "sys":
+                found.append(Finding(function, _line(node), "sys.modules, which can rebind functions behind the "
+                                     "loop check's back", definition.label))
         for dotted in names:
             for part in dotted.split("."):
                 if part in TAMPERING:
@@ -230,7 +372,7 @@ def find_references(cells: Iterable[tuple[str, str]], name: str, banned: Iterabl
     banned = tuple(banned)
     modules = tuple(b for b in banned if not b.startswith("."))
     attributes = {b[1:] for b in banned if b.startswith(".")}
-    targets = index.reachable(name) if follow_helpers else [(name, index.function(name))]
+    targets = index.reachable(name) if follow_helpers else index.own(name)
     findings = []
     for function, definition in targets:
         aliases = _local_aliases(definition.node, index.aliases)

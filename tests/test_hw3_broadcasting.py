@@ -18,6 +18,16 @@ from tests.conftest import lost
 HW3 = load_assignment("hw3_broadcasting")
 LOOP_TESTS = {"test_no_loops_in_source", "test_work_does_not_grow_with_input"}
 
+# points only for answers: the property tests (inputs unchanged, device, meta, loops) gate each case on a
+# right answer, so a function that is wrong there loses them too, with feedback naming the mistake
+PROPERTIES = ("test_inputs_unchanged", "test_device_agnostic", "test_meta_device", "test_no_loops_in_source",
+              "test_work_does_not_grow_with_input")
+
+
+def wrong(phrase: str, *tests: str, properties: tuple = PROPERTIES) -> dict[str, str]:
+    return dict.fromkeys((*tests, *properties), phrase)
+
+
 # mistake file -> {grader test that must lose points: a phrase its feedback must contain}
 MISTAKES = {
     "loops": {"test_no_loops_in_source": "uses a for loop",
@@ -28,34 +38,25 @@ MISTAKES = {
     "broadcast_pad_right": {"test_broadcast_shape_lecture_table": "on the *left*",
                             "test_broadcast_shape_any_shapes": "on the *left*",
                             "test_broadcast_shape_rejects_incompatible": "expected ValueError",
-                            "test_broadcast_shape_error_names_sizes": "naming the clashing sizes"},
+                            "test_broadcast_shape_error_names_sizes": "naming the clashing sizes",
+                            "test_broadcast_shape_applies_the_rules": "clash at dimension 0"},
     "broadcast_max_no_check": {"test_broadcast_shape_any_shapes": "1 against 0 gives 0",
                                "test_broadcast_shape_rejects_incompatible": "expected ValueError",
                                "test_broadcast_shape_error_names_sizes": "naming the clashing sizes"},
-    # a crash on most inputs also loses the points of the properties that need a result to check
+    # a crash on most inputs also loses the points of the properties that need a right result to check
     "pairwise_square_only": {"test_pairwise_sq_distances": "broadcasting error",
                              "test_pairwise_sq_distances_nonnegative": "broadcasting error",
-                             "test_inputs_unchanged": "must match the size",
-                             "test_device_agnostic": "must match the size",
-                             "test_meta_device": "must match the size",
-                             "test_work_does_not_grow_with_input": "could not be checked"},
+                             **wrong("must match the size")},
     "pairwise_no_clamp": {"test_pairwise_sq_distances_nonnegative": ".clamp(min=0)"},
-    "normalize_last_dim": {"test_normalize_channels": "view them as (1, C, 1, 1)",
-                           "test_inputs_unchanged": "must match the size",
-                           "test_device_agnostic": "must match the size",
-                           "test_meta_device": "must match the size",
-                           "test_work_does_not_grow_with_input": "could not be checked"},
+    "normalize_last_dim": {"test_normalize_channels": "view them as (1, C, 1, 1)", **wrong("must match the size")},
     "normalize_in_place": {"test_inputs_unchanged": "changed its argument `img`"},
-    "vec_mat_no_squeeze": {"test_vec_mat": "squeeze dimension 0 away"},
+    "vec_mat_no_squeeze": wrong("squeeze dimension 0 away", "test_vec_mat"),
     "batched_squeeze_all": {"test_batched_matvec": "squeeze() without a dimension"},
-    "outer_sum_transposed": {"test_outer_sum": "the transpose"},
+    "outer_sum_transposed": wrong("the transpose", "test_outer_sum"),
     "softmax_no_max": {"test_stable_softmax_large_entries": "overflowed to inf"},
-    "softmax_no_keepdim": {"test_stable_softmax": "keepdim=True",
-                           "test_stable_softmax_large_entries": "keepdim=True",
-                           "test_inputs_unchanged": "must match the size",
-                           "test_device_agnostic": "must match the size",
-                           "test_meta_device": "must match the size",
-                           "test_work_does_not_grow_with_input": "could not be checked"},
+    "softmax_no_keepdim": {"test_stable_softmax": "must match the size",
+                           "test_stable_softmax_large_entries": "must match the size",
+                           **wrong("must match the size")},
 }
 
 

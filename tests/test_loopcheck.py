@@ -308,3 +308,111 @@ def test_only_implemented_functions_earn_loop_points(student):
         expect_implemented(student, "nothing", (torch.ones(2),))
     with pytest.raises(Mistake, match="not implemented yet"):
         expect_constant_work(student, "todo", (torch.ones(2),), (torch.ones(3),))
+
+
+# ---------------------------------------------------------------- what runs is what is read (issue 13)
+
+
+def test_a_decoy_def_rebound_to_a_looping_method_is_refused():
+    source = """
+        import torch
+        def f(a):
+            return a * 2
+        class _Impl:
+            def f(self, a):
+                return torch.stack([r * 2 for r in a])
+        f = _Impl().f
+    """
+    with pytest.raises(FunctionNotFound, match=r"also bound by an assignment \(sub.py line 8\)"):
+        find_loops(cells(source), "f")
+    with pytest.raises(FunctionNotFound, match="do not rebind it"):
+        find_references(cells(source), "f", ("torch",))
+
+
+@pytest.mark.parametrize("rebinding", [
+    "from functools import partial as f",
+    "f, g = g, f",
+    "for f in (g,):\n    pass",
+    "with open(__file__) as f:\n    pass",
+    "(f := g)",
+    "del f",
+    "def setup():\n    global f\n    f = g\nsetup()",
+    "try:\n    pass\nexcept Exception as f:\n    pass",
+])
+def test_every_other_way_of_binding_the_name_is_refused(rebinding):
+    source = f"def g(a):\n    return [x for x in a]\ndef f(a):\n    return a\n{rebinding}\n"
+    with pytest.raises(FunctionNotFound, match="also bound by"):
+        find_loops(cells(source), "f")
+
+
+def test_rebinding_through_the_module_namespace_is_tampering():
+    for line, what in [("globals()['f'] = g", "globals()"), ("setattr(sys.modules[__name__], 'f', g)", "setattr()"),
+                       ("sys.modules[__name__].f = g", "sys.modules"), ("f.__code__ = g.__code__", "__code__")]:
+        source = f"import sys\ndef g(a):\n    return [x for x in a]\ndef f(a):\n    return a\n{line}\n"
+        found = [x.what for x in find_loops(cells(source), "f")]
+        assert any(w.startswith(what) and "behind the loop check's back" in w for w in found), (line, found)
+
+
+def test_a_definition_in_a_branch_counts_whichever_branch_defines_last():
+    looping_first = """
+        if True:
+            def f(a):
+                return [x for x in a]
+        else:
+            def f(a):
+                return a * 2
+    """
+    looping_last = looping_first.replace("return [x for x in a]", "return a + 0").replace(
+        "return a * 2", "return [y for y in a]")
+    assert kinds(looping_first) == ["a list comprehension"]
+    assert kinds(looping_last) == ["a list comprehension"]
+    in_handler = ("try:\n    import missing_module\nexcept ImportError:\n"
+                  "    def f(a):\n        while a:\n            break\n")
+    assert kinds(in_handler) == ["a while loop"]
+
+
+def test_attribute_and_item_assignments_are_not_rebindings():
+    source = """
+        def f(a):
+            return a * 2
+        f.__doc__ = "doubles"
+        TABLE = {}
+        TABLE["f"] = f
+    """
+    assert find_loops(cells(source), "f") == []
+
+
+def test_helpers_bound_to_objects_and_classes_are_read():
+    source = """
+        class Looper:
+            def run(self, a):
+                return [x for x in a]
+        _impl = Looper()
+        helper = Looper().run
+        def f(a):
+            return _impl.run(a)
+        def g(a):
+            return helper(a)
+        def h(a):
+            return Looper().run(a)
+    """
+    for name in ("f", "g", "h"):
+        assert [(x.function, x.what) for x in find_loops(cells(source), name)] == [("Looper", "a list comprehension")]
+
+
+def test_a_looping_decorator_is_read():
+    source = """
+        import numpy as np
+        def loop_each(fn):
+            def wrapper(a):
+                return [fn(x) for x in a]
+            return wrapper
+        @loop_each
+        def f(a):
+            return a * 2
+        @np.vectorize
+        def g(a):
+            return a * 2
+    """
+    assert kinds(source, "f") == ["a list comprehension"]
+    assert kinds(source, "g") == ["numpy.vectorize(), a Python loop in disguise"]

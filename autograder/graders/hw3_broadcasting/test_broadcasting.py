@@ -19,9 +19,9 @@ from autograder.checks import (
     expect_tensor_meta,
     expect_unchanged,
     expect_value,
-    fmt_shape,
     naming_mistakes,
 )
+from autograder.graders.hw3_broadcasting.answers import answer, expect_answer, right_call, run, signature
 from autograder.graders.hw3_broadcasting.cases import LECTURE_TABLE, cases, near_duplicates, scaling_inputs
 from autograder.graders.hw3_broadcasting.specs import (
     PARAMS,
@@ -35,47 +35,11 @@ from autograder.proxy import StudentError
 META_TIMEOUT = 90.0  # the first meta operation in a worker imports torch's meta kernels (seconds)
 
 
-def signature(name: str, args: tuple) -> str:
-    """``stable_softmax(x, dim=1)``: tensors by name, everything else by value."""
-    shown = [param if type(x) is torch.Tensor else f"{param}={x!r}" if type(x) is int else repr(x)
-             for param, x in zip(PARAMS[name], args)]
-    return f"{name}({', '.join(shown)})"
-
-
-def answer(student, name: str, args: tuple, expected) -> object:
-    """The student's result; an exception other than NotImplementedError says what was expected instead."""
-    try:
-        return student.call(name, *args).result
-    except StudentError as exc:
-        if exc.is_a("NotImplementedError"):
-            raise
-        advice = ""
-        if "must match the size of tensor" in str(exc.error.get("message", "")):
-            advice = (". That is a broadcasting error: two dimensions of different sizes met; line them up with "
-                      "unsqueeze, view(1, -1, 1, 1) or keepdim=True")
-        raise Mistake(f"{exc}; expected {describe_expected(expected)}{advice}") from None
-
-
-def run(student, name: str, args: tuple, expectation: str, **options):
-    """``student.call``; an exception other than NotImplementedError also says what was expected."""
-    try:
-        return student.call(name, *args, **options)
-    except StudentError as exc:
-        if exc.is_a("NotImplementedError"):
-            raise
-        raise Mistake(f"{exc}; expected {expectation}") from None
-
-
-def check_values(student, credit, name: str, case_set: str | None = None, **tolerance) -> None:
+def check_values(student, credit, name: str, case_set: str | None = None) -> None:
     for label, args in cases(case_set or name):
         with credit.case(label):
-            expected = SPECS[name](*args)
-            result = answer(student, name, args, expected)
-            with naming_mistakes(result, hints(name, args)):
-                if type(expected) is tuple:
-                    expect_value(result, expected, signature(name, args))
-                else:
-                    expect_tensor(result, expected, signature(name, args), **tolerance)
+            result = answer(student, name, args, SPECS[name](*args))
+            expect_answer(name, args, result)
 
 
 # ---------------------------------------------------------------- broadcast_shape
@@ -161,7 +125,7 @@ def test_broadcast_shape_error_names_sizes(student, credit):
 @pytest.mark.points(3)
 def test_pairwise_sq_distances(student, credit):
     """pairwise_sq_distances returns the (N, M) squared distances"""
-    check_values(student, credit, "pairwise_sq_distances", rtol=1e-5, atol=1e-3)
+    check_values(student, credit, "pairwise_sq_distances")
 
 
 @pytest.mark.points(1)
@@ -184,19 +148,19 @@ def test_pairwise_sq_distances_nonnegative(student, credit):
 @pytest.mark.points(2)
 def test_normalize_channels(student, credit):
     """normalize_channels normalises each channel of (B, C, H, W)"""
-    check_values(student, credit, "normalize_channels", rtol=1e-5, atol=1e-5)
+    check_values(student, credit, "normalize_channels")
 
 
 @pytest.mark.points(2)
 def test_vec_mat(student, credit):
     """vec_mat returns vA with shape (L,)"""
-    check_values(student, credit, "vec_mat", rtol=1e-5, atol=1e-4)
+    check_values(student, credit, "vec_mat")
 
 
 @pytest.mark.points(2)
 def test_batched_matvec(student, credit):
     """batched_matvec returns A[b] @ v[b] with shape (B, I)"""
-    check_values(student, credit, "batched_matvec", rtol=1e-5, atol=1e-4)
+    check_values(student, credit, "batched_matvec")
 
 
 @pytest.mark.points(2)
@@ -208,13 +172,13 @@ def test_outer_sum(student, credit):
 @pytest.mark.points(2)
 def test_stable_softmax(student, credit):
     """stable_softmax matches softmax along any dim"""
-    check_values(student, credit, "stable_softmax", rtol=1e-5, atol=1e-6)
+    check_values(student, credit, "stable_softmax")
 
 
 @pytest.mark.points(1)
 def test_stable_softmax_large_entries(student, credit):
     """stable_softmax stays finite for entries of +-1e4"""
-    check_values(student, credit, "stable_softmax", "stable_softmax_large", rtol=1e-5, atol=1e-6)
+    check_values(student, credit, "stable_softmax", "stable_softmax_large")
 
 
 # ---------------------------------------------------------------- properties
@@ -226,8 +190,7 @@ def test_inputs_unchanged(student, credit):
     for name in TENSOR_FUNCTIONS:
         label, args = cases(name)[0]
         with credit.case(f"{name} on {label}"):
-            copies = tuple(x.clone() if type(x) is torch.Tensor else x for x in args)
-            call = run(student, name, copies, "a result, with the inputs left as they were")
+            call = right_call(student, name, args, "a result, with the inputs left as they were")
             for index, (after, before) in enumerate(zip(call.args, args)):
                 if type(before) is torch.Tensor:
                     expect_unchanged(after, before, PARAMS[name][index])
@@ -235,36 +198,27 @@ def test_inputs_unchanged(student, credit):
 
 @pytest.mark.points(1)
 def test_device_agnostic(student, credit, device):
-    """results stay on the input's device and match the CPU answer"""
+    """results stay on the input's device and are right there"""
     for name in TENSOR_FUNCTIONS:
         args = scaling_inputs(name, 4)
         with credit.case(name):
             moved = tuple(x.to(device) if type(x) is torch.Tensor else x for x in args)
             result = run(student, name, moved, f"a result on {device}").result
             expect_device(result, device, signature(name, args))
-            if device != "cpu":
-                on_cpu = run(student, name, args, "a result on cpu").result
-                expect_type_tensor(on_cpu, signature(name, args))
-                expect_tensor(result.cpu(), on_cpu, f"{signature(name, args)} on {device} (vs. your CPU answer)",
-                              rtol=1e-4, atol=1e-4)
-
-
-def expect_type_tensor(value, what: str) -> None:
-    if type(value) is not torch.Tensor:
-        raise Mistake(f"{what} should return a tensor, but it returned a {type(value).__name__}")
+            expect_answer(name, args, result.cpu(), f"{signature(name, args)} on {device}")
 
 
 @pytest.mark.points(1)
 def test_meta_device(student, credit):
-    """shapes on the meta device match your CPU answer (no hard-coded device, no .item())"""
+    """shapes on the meta device are right (no hard-coded device, no .item())"""
     for name in TENSOR_FUNCTIONS:
         args = scaling_inputs(name, 5)
         with credit.case(name):
-            on_cpu = run(student, name, args, "a tensor, to compare with the meta device").result
-            expect_type_tensor(on_cpu, signature(name, args))
+            # points only for answers: the meta shape counts where the CPU answer of the same case is right
+            right_call(student, name, args, "a tensor, to compare with the meta device")
+            expected = SPECS[name](*args)
             meta_args = tuple(x.to("meta") if type(x) is torch.Tensor else x for x in args)
-            on_meta = run(student, name, meta_args, "a tensor on the meta device of the shape your CPU answer has",
+            on_meta = run(student, name, meta_args, f"a tensor on the meta device, {describe_expected(expected)}",
                           timeout=META_TIMEOUT).result
-            expected = torch.empty(on_cpu.shape, dtype=on_cpu.dtype, device="meta")
-            what = f"{signature(name, args)} on the meta device (your CPU answer has shape {fmt_shape(on_cpu.shape)})"
-            expect_tensor_meta(on_meta, expected, what)
+            expect_tensor_meta(on_meta, torch.empty(expected.shape, dtype=expected.dtype, device="meta"),
+                               f"{signature(name, args)} on the meta device")
