@@ -54,20 +54,29 @@ def test_dataset(student, credit):
             raise Mistake("dataset[3] should be a pair (image, label)")
         image = item[0]
         expect_tensor(image, images[3].float() / 16, "the transformed image of dataset[3]")
-        seen = transform.seen
-        if seen and seen[-1] != ["Tensor", "torch.float32"]:
-            raise Mistake(f"the transform received a {seen[-1][0]} {seen[-1][1]}; give it the image as a float32 "
+        seen = transform.seen  # the transform's own record, in the worker: exact types before use
+        last = seen[-1] if type(seen) is list and seen else None
+        if (type(last) is list and len(last) == 2 and all(type(v) is str for v in last)
+                and last != ["Tensor", "torch.float32"]):
+            raise Mistake(f"the transform received a {last[0][:40]} {last[1][:40]}; give it the image as a float32 "
                           "tensor")
 
 
-def loader_indices(loader, what: str) -> list[int]:
+def loader_indices(loader, what: str, n: int) -> list[int]:
+    """The sample indices an index_dataset loader yields, read off its labels (at most n + 1 batches, n labels)."""
     if not isinstance(loader, RemoteObject):
         raise Mistake(f"{what} should be a DataLoader, but it is a {type(loader).__name__}")
-    indices = []
-    for batch in loader:
-        if type(batch) not in (list, tuple) or len(batch) != 2 or type(batch[1]) is not torch.Tensor:
-            raise Mistake(f"a batch of {what} is not (inputs, labels)")
-        indices += [int(i) for i in batch[1].reshape(-1)]
+    indices: list[int] = []
+    for count, batch in enumerate(loader):
+        if count > n:
+            raise Mistake(f"{what} yields more batches than the dataset has samples")
+        labels = batch[1] if type(batch) in (list, tuple) and len(batch) == 2 else None
+        if (type(labels) is not torch.Tensor or labels.device.type != "cpu" or labels.dtype != torch.int64
+                or labels.dim() != 1):
+            raise Mistake(f"a batch of {what} is not (inputs, labels) with a 1-D int64 tensor of labels")
+        if len(indices) + labels.numel() > n:
+            raise Mistake(f"{what} yields more samples than the dataset holds ({n}): sample without replacement")
+        indices += labels.tolist()
     return indices
 
 
@@ -81,8 +90,8 @@ def test_split_loaders(student, credit):
             expect_type(result, tuple, "split_loaders(...)")
             if len(result) != 2:
                 raise Mistake(f"split_loaders should return (train_loader, val_loader), not {len(result)} items")
-            train, val = (loader_indices(loader, name) for loader, name in zip(result, ("train_loader",
-                                                                                       "val_loader")))
+            train, val = (loader_indices(loader, name, n) for loader, name in zip(result, ("train_loader",
+                                                                                          "val_loader")))
             if len(set(train)) != len(train) or len(set(val)) != len(val):
                 raise Mistake("a loader yields some samples twice in one epoch: sample without replacement")
             if set(train) & set(val):
