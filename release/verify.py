@@ -24,10 +24,12 @@ from release.assignments import expected_files
 from release.sources import source_dir
 from release.stubs import solution_lines
 
-STUDENT, AUTOGRADER, INSTRUCTOR = "student", "autograder", "instructor"
+STUDENT, AUTOGRADER, INSTRUCTOR, TRUSTED = "student", "autograder", "instructor", "trusted"
 # what each kind of file may hold: students nothing secret; a Gradescope autograder the hidden graders;
-# an instructor's source notebook (nbgrader source/, otter master) the solutions
-FORBIDDEN = {STUDENT: ("solution", "hidden grader"), AUTOGRADER: ("solution",), INSTRUCTOR: ("hidden grader",)}
+# an instructor's source notebook (nbgrader source/, otter master) the solutions; otter's dist/autograder/
+# (its solution notebook and the autograder zip with the engine and graders) both: it never reaches students
+FORBIDDEN = {STUDENT: ("solution", "hidden grader"), AUTOGRADER: ("solution",), INSTRUCTOR: ("hidden grader",),
+             TRUSTED: ()}
 MIN_GRADER = 20  # grader lines shorter than this are boilerplate
 ANCHOR = 16
 
@@ -200,6 +202,8 @@ def scan_files(files: dict[str, bytes], policy: str) -> list[Leak]:
     """Leaks in named file contents under one policy (student, autograder or instructor)."""
     table = secrets()
     kinds = _allowed_for(FORBIDDEN[policy], table)
+    if not kinds:
+        return []
     if policy == AUTOGRADER:  # a line the graders or the full engine have is not a leak in the grader's own bundle
         grader_lines = {line for path in _grader_files() for line in _stripped_lines(path.read_text())}
         grader_lines |= {line for path in PACKAGE_DIR.rglob("*.py") for line in _stripped_lines(path.read_text())}
@@ -223,7 +227,11 @@ def policy_for(root: Path, relative: str) -> str:
         return AUTOGRADER
     if (root / "nbgrader_config.py").is_file() and relative.startswith(("source/", "autograded/")):
         return INSTRUCTOR
-    if (root / "otter-master").is_dir() and relative.startswith(("otter-master/", "dist/autograder/")):
+    if (root / "otter-master").is_dir() and relative.startswith("otter-master/tensorgrade/"):
+        return AUTOGRADER
+    if (root / "otter-master").is_dir() and relative.startswith("dist/autograder/"):
+        return TRUSTED
+    if (root / "otter-master").is_dir() and relative.startswith("otter-master/"):
         return INSTRUCTOR
     return STUDENT
 
