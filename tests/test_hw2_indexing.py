@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 
 import pytest
 import torch
 
-from autograder.assignment import load_assignment
+from autograder.assignment import REPO_DIR, load_assignment
 from autograder.checks import matches
 from autograder.graders.hw2_indexing import cases as hw2_cases
 from autograder.graders.hw2_indexing import specs as hw2_specs
 from autograder.runner import grade
 from tests.conftest import lost
+from tests.worker_watch import read_header
 
 HW2 = load_assignment("hw2_indexing")
 LOOP_TESTS = {"test_no_loops_in_source", "test_work_does_not_grow_with_input"}
@@ -131,3 +133,24 @@ def test_cases_are_fixed_and_cover_the_edges():
     hw2_cases.cases.cache_clear()
     assert [label for label, _ in hw2_cases.cases("one_hot")] == [
         label for label, _ in hw2_cases.CASE_BUILDERS["one_hot"]()]
+
+
+# hostile submissions aimed at this assignment: each earns what its honest part earns and loses exactly the tests
+# its header names (`loses`), with feedback that says what was seen (`says`)
+EXPLOITS = [p for p in sorted((REPO_DIR / "tests" / "exploits").glob("*.py"))
+            if read_header(p).get("assignment") == "hw2_indexing"]
+
+
+def test_there_are_exploit_cases_for_this_assignment():
+    assert EXPLOITS
+
+
+@pytest.mark.parametrize("path", EXPLOITS, ids=[p.stem for p in EXPLOITS])
+def test_exploit_earns_only_its_honest_part(path):
+    fields = read_header(path)
+    assert fields["baseline"] == "reference"  # everything but the attacked part is the reference's code
+    report = grade(HW2, path)
+    assert report.grader_errors == []
+    losses = lost(report)
+    assert set(losses) == set(fields["loses"].split()), losses
+    assert re.search(fields["says"], "\n".join(losses.values())), losses
