@@ -1,10 +1,12 @@
-"""nbgrader export: a source notebook (solution cells, autograded check cells with points) in a course layout.
+"""nbgrader export: a source notebook (solution cells, locked public check cells) in a course layout.
 
 ``tensorgrade release nbgrader <hw> --course DIR`` writes ``DIR/nbgrader_config.py`` (unless the
 course has its own) and ``DIR/source/<hw>/<module>.ipynb``. Then, in the course folder,
 ``nbgrader generate_assignment <hw>`` makes the student version and ``nbgrader autograde <hw>``
-grades submissions. The autograded cells run the public checks only: the hidden graders never
-enter an nbgrader notebook, so nbgrader's feedback cannot show them.
+grades submissions with the hidden graders, in the sandbox, into nbgrader's gradebook:
+``tensorgrade grade <hw> --from-nbgrader DIR`` (instead of ``nbgrader autograde``). The public
+check cells are locked but carry no points: nbgrader's total is the hidden graders' score, as in
+every other channel. The hidden graders never enter an nbgrader notebook.
 """
 
 from __future__ import annotations
@@ -62,9 +64,30 @@ def cell_metadata(cell: notebooks.PlannedCell, points: float) -> dict | None:
         return {**base, "grade": False, "solution": False, "locked": True, "grade_id": "tensorgrade-checks-setup"}
     if cell.role in ("function", "code") and NB_BEGIN in cell.source:
         return {**base, "grade": False, "solution": True, "locked": False, "grade_id": grade_id}
-    if cell.role == "check":
-        return {**base, "grade": True, "solution": False, "locked": True, "points": points, "grade_id": grade_id}
+    if cell.role == "check":  # feedback only: the points are recorded by tensorgrade (see the module docstring)
+        return {**base, "grade": False, "solution": False, "locked": True, "grade_id": grade_id}
     return None
+
+
+def readme(assignment: Assignment) -> str:
+    name = assignment.name
+    return "\n".join([
+        "# nbgrader course (written by `tensorgrade release nbgrader`)",
+        "",
+        "```bash",
+        f"nbgrader generate_assignment {name}         # release/{name}/ for students",
+        f"nbgrader collect {name}                     # or copy to submitted/<student>/{name}/",
+        f"tensorgrade grade {name} --from-nbgrader .  # hidden graders, sandboxed, into gradebook.db",
+        "nbgrader export                              # grades.csv; formgrader shows the same scores",
+        "```",
+        "",
+        "`tensorgrade grade --from-nbgrader` grades each submitted notebook with the hidden graders in",
+        "tensorgrade's sandboxed worker and records one grade cell per hidden test (`tg_<test>`). Use it",
+        "instead of `nbgrader autograde`: **autograde runs the student's notebook and its check cells in",
+        "one kernel, with no sandbox** (a notebook can change what runs next to it), and the check cells",
+        "here are the public checks, worth no points.",
+        "",
+    ])
 
 
 def source_notebook(assignment: Assignment) -> nbformat.NotebookNode:
@@ -116,6 +139,9 @@ def write_course(assignment: Assignment, course: Path) -> Path:
     config = course / "nbgrader_config.py"
     if not config.exists() or read_optional(config).startswith(CONFIG_HEADER):
         config.write_text(config_text(course.resolve().name or "tensorgrade"))
+    notes = course / "README.md"
+    if not notes.exists() or read_optional(notes).startswith("# nbgrader course (written by `tensorgrade"):
+        notes.write_text(readme(assignment))
     path = notebooks.write_notebook(nb, course / "source" / assignment.name / name)
     verify(course)
     return path

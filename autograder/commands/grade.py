@@ -30,8 +30,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="Then: `tensorgrade report <hw> --out feedback/` for feedback pages, "
                "`tensorgrade export <hw> --format canvas --out grades.csv` for the LMS.")
     parser.add_argument("assignment", help="assignment name, e.g. hw1_storage")
-    parser.add_argument("submissions", nargs="+", type=Path,
+    parser.add_argument("submissions", nargs="*", type=Path,
                         help="submission files, student folders, a class folder, or LMS export zips")
+    parser.add_argument("--from-nbgrader", type=Path, metavar="COURSE",
+                        help="grade COURSE/submitted/<student>/<hw>/ and write the scores (one grade cell per "
+                             "hidden test) into that nbgrader course's gradebook, instead of nbgrader autograde")
     parser.add_argument("--json", type=Path,
                         help="write Gradescope results.json here (a list for several files; in batch mode, "
                              "the results recorded by this run)")
@@ -116,6 +119,13 @@ def run(args: argparse.Namespace) -> int:
         from autograder.datasets import DATA_ROOT_ENV
 
         os.environ[DATA_ROOT_ENV] = str(args.data_root.resolve())
+    if args.from_nbgrader is not None:
+        from autograder.channels.nbgrader import grade_course
+
+        return grade_course(load_assignment(args.assignment), args.from_nbgrader, Console())
+    if not args.submissions:
+        Console().print("[red]name the submissions to grade[/] (files, folders or LMS zips), or --from-nbgrader COURSE")
+        return exitcodes.USAGE
     if is_batch(args):
         return run_batch(args)  # grades in other processes: this one never needs torch (2-4 s to import)
     from autograder.warm import start_early
