@@ -65,7 +65,8 @@ def no_graph(exc: StudentError, what: str) -> Mistake | None:
 def expect_object(value: object, what: str, kind: str) -> RemoteObject:
     """A student object that lives in the worker (a dataset, a model), not plain data."""
     if not isinstance(value, RemoteObject):
-        raise Mistake(f"{what} should give a {kind}, but it gave {type(value).__name__} {str(value)[:60]}")
+        # the type only: str() of a student value can be huge or raise (ints past Python's digit limit)
+        raise Mistake(f"{what} should give a {kind}, but it gave a {type(value).__name__}")
     return value
 
 
@@ -74,6 +75,14 @@ def trusted(student, what: str, fn, *args, **kwargs):
         return student.trusted(fn, *args, **kwargs)
     except StudentError as exc:
         raise (no_graph(exc, what) or student_said(exc, what)) from None
+
+
+def setup_of(student, fn, *args) -> dict:
+    """Run a setup helper in the worker; what comes back must be a dict of handles (the worker could send anything)."""
+    setup = student.trusted(fn, *args)
+    if type(setup) is not dict or not all(type(k) is str and isinstance(v, RemoteObject) for k, v in setup.items()):
+        raise Mistake(f"the grader's {fn.__name__} came back changed from the worker: leave the grader's helpers alone")
+    return setup
 
 
 def call_fit(student, *args, **kwargs):
@@ -292,5 +301,5 @@ def digits_sample(n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def subset_sets(student, n_train: int, n_val: int):
     data = split()
-    return student.trusted(tensor_datasets, {"train": (data.train_x[:n_train], data.train_y[:n_train]),
-                                             "val": (data.val_x[:n_val], data.val_y[:n_val])})
+    return setup_of(student, tensor_datasets, {"train": (data.train_x[:n_train], data.train_y[:n_train]),
+                                               "val": (data.val_x[:n_val], data.val_y[:n_val])})

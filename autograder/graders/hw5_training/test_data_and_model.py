@@ -46,7 +46,7 @@ def test_dataset(student, credit):
                 if target != int(labels[i]):
                     raise Mistake(f"the label of dataset[{i}] is {target}, expected {int(labels[i])}")
     with credit.case("with a transform"):
-        transform = student.trusted(scale_transform, 1 / 16)
+        transform = expect_object(student.trusted(scale_transform, 1 / 16), "the grader's transform", "function")
         dataset = expect_object(student.DigitsDataset(images.numpy(), labels.numpy(), transform),
                                 "DigitsDataset(images, labels, transform)", "Dataset")
         item = dataset.call_method("__getitem__", 3)
@@ -133,6 +133,9 @@ def test_mlp(student, credit):
         with credit.case(f"MLP({in_features}, {hidden}, {classes}) on inputs of shape (B, {dims})"):
             model = student.MLP(in_features, hidden, classes)
             facts = trusted(student, f"MLP({in_features}, {hidden}, {classes})", module_facts, model)
+            if (type(facts) is not dict or type(facts.get("is_module")) is not bool
+                    or type(facts.get("trainable")) is not int):
+                raise Mistake("the grader could not read MLP's parameters (its helper's report was replaced)")
             if not facts["is_module"]:
                 raise Mistake("MLP(...) is not a torch.nn.Module: subclass nn.Module and call super().__init__()")
             if facts["trainable"] < in_features * hidden:

@@ -13,7 +13,14 @@ import pytest
 import torch
 
 from autograder.checks import Mistake, expect_close
-from autograder.graders.hw5_training.helpers import linear_state, meta_setup, no_graph, spy_setup, trusted
+from autograder.graders.hw5_training.helpers import (
+    linear_state,
+    meta_setup,
+    no_graph,
+    setup_of,
+    spy_setup,
+    trusted,
+)
 from autograder.proxy import StudentError
 
 # ---------------------------------------------------------------- train_epoch
@@ -124,7 +131,7 @@ def expect_trained(student, setup: dict, weight, bias, images, labels) -> None:
 
 def steps_case(student, seed: int, device: str = "cpu") -> None:
     weight, bias, images, labels = ragged_data(seed)
-    setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], False, device, LR)
+    setup = setup_of(student, spy_setup, weight, bias, images, labels, RAGGED["batch_size"], False, device, LR)
     run_train_epoch(student, setup, device)
     analyse_training(clean_events(setup["optimizer"].events), len(batches(labels)))
     expect_trained(student, setup, weight, bias, images, labels)
@@ -169,7 +176,7 @@ def test_train_epoch_loss(student, credit):
         weight, bias, images, labels = ragged_data(seed)
         with credit.case(f"10 samples in batches of 4, 4, 2 (data {seed})"):
             # lr 0: the loss of every batch is known here, whatever order the steps ran in
-            setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu")
+            setup = setup_of(student, spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu")
             result = run_train_epoch(student, setup, "cpu")
             variants = loss_variants(weight, bias, images, labels)
             if type(result) is torch.Tensor:
@@ -181,7 +188,7 @@ def test_train_epoch_loss(student, credit):
             expect_close(result, variants["right"], "train_epoch's mean loss")
     weight, bias, images, labels = ragged_data(5)
     with credit.case("a SubsetRandomSampler loader over 7 of 10 samples (as split_loaders makes)"):
-        setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu", 0.0,
+        setup = setup_of(student, spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu", 0.0,
                                 False, SAMPLED)
         result = run_train_epoch(student, setup, "cpu")
         logits = images[SAMPLED] @ weight.T + bias
@@ -202,7 +209,7 @@ def test_train_epoch_device(student, credit):
             steps_case(student, 6)
         except Mistake as exc:
             raise Mistake(f"on CPU first: {exc}") from None
-        setup = student.trusted(meta_setup, 6, 3, 10, 4)
+        setup = setup_of(student, meta_setup, 6, 3, 10, 4)
         try:
             run_train_epoch(student, setup, "meta")
         except StudentError as exc:
@@ -238,7 +245,7 @@ def test_evaluate_accuracy(student, credit, device):
     """evaluate returns the accuracy per sample over all batches"""
     weight, bias, images, labels, accuracy = evaluation_data()
     with credit.case("10 samples in batches of 4, 4, 2"):
-        setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], False, device)
+        setup = setup_of(student, spy_setup, weight, bias, images, labels, RAGGED["batch_size"], False, device)
         result = student.evaluate(setup["model"], setup["loader"], device)
         if type(result) is torch.Tensor:
             raise Mistake("evaluate returned a tensor; return a Python float")
@@ -249,7 +256,7 @@ def test_evaluate_accuracy(student, credit, device):
             raise Mistake("evaluate returned the number of correct predictions; divide by the number of samples")
         expect_close(result, accuracy, "evaluate's accuracy")
     with credit.case("a SubsetRandomSampler loader over 7 of 10 samples (as split_loaders makes)"):
-        setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], False, device, 0.0,
+        setup = setup_of(student, spy_setup, weight, bias, images, labels, RAGGED["batch_size"], False, device, 0.0,
                                 False, SAMPLED)
         result = student.evaluate(setup["model"], setup["loader"], device)
         correct = int((images[SAMPLED] @ weight.T + bias).argmax(dim=1).eq(labels[SAMPLED]).sum())
@@ -266,7 +273,7 @@ def test_evaluate_modes(student, credit):
     with credit.case("model handed over in training mode"):
         # the last layer moves every prediction in training mode or with gradients on: the accuracy is
         # only right when both are off, whatever the spies' records say
-        setup = student.trusted(spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu", 0.0,
+        setup = setup_of(student, spy_setup, weight, bias, images, labels, RAGGED["batch_size"], True, "cpu", 0.0,
                                 True)
         result = student.evaluate(setup["model"], setup["loader"], "cpu")
         events = clean_events(setup["optimizer"].events)

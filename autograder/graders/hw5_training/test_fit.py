@@ -16,6 +16,7 @@ from autograder.graders.hw5_training.helpers import (
     finite_floats,
     fit_with_schedule,
     predict,
+    setup_of,
     split,
     subset_sets,
     tensor_datasets,
@@ -132,7 +133,7 @@ def test_fit_accuracy(student, device, extra_data):
     data = split()
     settings = SETTINGS.get(data.name, {})
     threshold, budget = float(settings.get("threshold", 0.95)), float(settings.get("seconds", 90))
-    sets = student.trusted(tensor_datasets, {"train": (data.train_x, data.train_y), "val": (data.val_x, data.val_y)})
+    sets = setup_of(student, tensor_datasets, {"train": (data.train_x, data.train_y), "val": (data.val_x, data.val_y)})
     started = time.perf_counter()
     try:
         model = call_fit(student, sets["train"], sets["val"], device, timeout=budget)
