@@ -215,6 +215,7 @@ def test_sigmoid_grad(student, credit):
             call = answer(student, "sigmoid_grad", z, what="sigmoid_grad(z)", expected=z)
             with naming_mistakes(call.result, sigmoid_hints(z)):
                 expect_tensor(call.result, zg.grad.float(), "sigmoid_grad(z)", atol=1e-7)
+            expect_unchanged(call.args[0], z, "z")
 
 
 def bce_cases():
@@ -246,6 +247,8 @@ def test_bce_loss(student, credit):
                 expect_tensor(call.result, expected, "bce_loss(p, y)", rtol=1e-5, atol=1e-5)
             if type(call.result) is torch.Tensor and not torch.isfinite(call.result).all():
                 raise Mistake("bce_loss(p, y) is not finite")
+            expect_unchanged(call.args[0], p, "p")
+            expect_unchanged(call.args[1], y, "y")
 
 
 def logistic_case(seed: int, n: int, d: int):
@@ -282,6 +285,8 @@ def test_logistic_grad(student, credit):
             with naming_mistakes(call.result[0], logistic_hints(w, b, X, y)):
                 expect_tensor(call.result[0], dw, "dw", rtol=1e-4, atol=1e-6)
             expect_tensor(call.result[1], db, "db", rtol=1e-4, atol=1e-6)
+            for after, before, name in zip(call.args, (w, b, X, y), ("w", "b", "X", "y")):
+                expect_unchanged(after, before, name)
 
 
 # ---------------------------------------------------------------- train/validation split, validation loss
