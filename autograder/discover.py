@@ -177,7 +177,7 @@ class _Walker:
                     self.student_folder(entry, entry.name)
             elif entry.suffix.lower() == ".zip":
                 details = self.student_from_file(entry)
-                self.zip(entry, student=details.pop("student"), details=details)
+                self.zip(entry, student=details.pop("student"), details=details, in_class=True)
             elif entry.suffix.lower() in SUFFIXES:
                 self.file(entry, self.student_from_file(entry))
             elif entry.name not in (GRADESCOPE_JSON, TIMESTAMP_FILE, MANIFEST_FILE):
@@ -334,8 +334,12 @@ class _Walker:
 
     def is_export(self, folder: Path) -> bool:
         """A Gradescope export: its metadata beside submission_<id>/ folders, not inside a student's own files."""
-        return ((folder / GRADESCOPE_YML).is_file() and self.believed(folder / GRADESCOPE_YML)
-                and any(p.is_dir() and p.name.startswith("submission_") for p in folder.iterdir()))
+        return self.gradescope_layout(folder) and self.believed(folder / GRADESCOPE_YML)
+
+    @staticmethod
+    def gradescope_layout(folder: Path) -> bool:
+        return (folder / GRADESCOPE_YML).is_file() and any(
+            p.is_dir() and p.name.startswith("submission_") for p in folder.iterdir())
 
     def gradescope_export(self, folder: Path) -> None:
         entries, problem = lms_formats.gradescope_yml(folder / GRADESCOPE_YML)
@@ -359,11 +363,14 @@ class _Walker:
                 student = person.pop("student")
                 self.student_folder(sub_folder, student, person)
 
-    def zip(self, path: Path, student: str | None, details: dict | None = None) -> None:
+    def zip(self, path: Path, student: str | None, details: dict | None = None, in_class: bool = False) -> None:
+        """Unpack and walk a zip. ``student``: whose it is when it stands for one student; ``in_class``: it lies
+        directly in a class folder the instructor gave (so it may be an LMS export saved there)."""
         target = Path(tempfile.mkdtemp(prefix="zip-", dir=self.scratch))
         self.aliases[target] = self.origin(path)
+        nested = any(r in path.parents for r in self.zip_times)
         self.zip_times.add(target)
-        if student is not None or any(r in path.parents for r in self.zip_times):
+        if student is not None or nested:
             # one student's zip (or a zip inside an export): what is inside is the student's own
             self.student_zips.add(target)
             outer = any(r in path.parents for r in self.zip_times - self.student_zips)
@@ -382,10 +389,14 @@ class _Walker:
                 root = inside[0]
             else:
                 break
+        if in_class and not nested and not lms_formats.canvas_details(path.name) and self.gradescope_layout(root):
+            # a Gradescope export saved in the class folder (a student's zip would be in their folder, or
+            # Canvas-named in a Canvas download): its listing is Gradescope's
+            self.student_zips.discard(target)
         if self.is_export(root):
             self.gradescope_export(root)
-        elif student and (self.module_files(root, depth=1) or len(self.candidates(root, MAX_DEPTH)) <= 1):
-            self.student_folder(root, student, details)
+        elif student:
+            self.student_folder(root, student, details)  # never several students out of one student's zip
         else:
             self.class_folder(root)
 

@@ -303,3 +303,25 @@ def test_a_gradescope_listing_cannot_point_outside_its_export(tmp_path):
     found = discover([export], MODULE)
     assert [s.student for s in found.submissions] == ["S2"]
     assert any("outside the export" in p for p in found.problems)
+
+
+def test_a_gradescope_export_saved_in_the_class_folder_is_read_as_one(tmp_path):
+    write(tmp_path / "class" / "amy" / "storage.py")
+    with zipfile.ZipFile(tmp_path / "class" / "assignment_7_export.zip", "w") as zf:
+        zf.writestr("assignment_7_export/submission_metadata.yml",
+                    "submission_1:\n  :submitters:\n  - :sid: 'S1'\n  :created_at: 2026-12-01 10:00:00 +00:00\n")
+        zf.writestr("assignment_7_export/submission_1/storage.py", "s1 = 1\n")
+    subs = by_student(discover([tmp_path / "class"], MODULE))
+    assert set(subs) == {"amy", "S1"}
+    assert subs["S1"].submitted_at == datetime(2026, 12, 1, 10, tzinfo=UTC)
+
+
+def test_a_students_zip_of_many_files_is_still_one_student(tmp_path):
+    with zipfile.ZipFile(tmp_path / "mallory.zip", "w") as zf:
+        zf.writestr("doejane_12345_678901_storage.py", "pretend = 1\n")  # named like another student's file
+        zf.writestr("other_999_1_storage.py", "pretend = 2\n")
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "mallory.zip").write_bytes((tmp_path / "mallory.zip").read_bytes())
+    found = discover([tmp_path / "class"], MODULE)
+    assert [s.student for s in found.submissions] == ["mallory"]
+    assert all(s.submitted_at is None for s in found.submissions)
