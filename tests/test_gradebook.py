@@ -143,3 +143,26 @@ def test_postgres_unreachable_is_a_clear_error(tmp_path):
     url = f"postgresql://nobody@/nowhere?host={tmp_path}&port=1"
     with pytest.raises(GradebookError, match="cannot open the gradebook at postgresql"):
         open_gradebook(url)
+
+
+def test_a_missing_submission_is_a_row_until_a_file_arrives(db_url):
+    from autograder.discover import MissingSubmission
+
+    with open_gradebook(db_url) as gradebook:
+        row = gradebook.assignment_row(COURSE)
+        run, _ = gradebook.start_run(row.id, "grade", 1, "test")
+        nothing = MissingSubmission("erin", "class/erin", "no submission found: notes.txt", email="erin@example.edu")
+        missing = gradebook.record_missing(run=run, assignment_id=row.id, grading_round="first", missing=nothing,
+                                           max_score=5.0)
+        assert (missing.score, missing.max_score, missing.final_score, missing.extra) == (0, 5.0, 0, {"missing": True})
+        assert gradebook.record_missing(run=run, assignment_id=row.id, grading_round="first", missing=nothing,
+                                        max_score=5.0) is None  # exactly once, like a graded file
+        assert gradebook.max_score(COURSE.name) is None  # a missing row says nothing about the maximum
+        [current] = gradebook.current(COURSE.name)
+        assert current.problem == "no submission found: notes.txt" and current.student.email == "erin@example.edu"
+        gradebook.finish_run(run.id, "finished", graded=0, failed=0)
+        # the file turns up (no hand-in time known): graded later, it counts
+        record(gradebook, found("erin", submitted_at=None), report(PASS, FAIL))
+        [current] = gradebook.current(COURSE.name)
+        assert current.score == 3.0 and not current.extra
+        assert gradebook.max_score(COURSE.name) == 5.0
