@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from autograder.assignment import load_assignment
@@ -54,3 +56,19 @@ def test_mistake_loses_exactly_its_points(name):
     for test, keyword in MISTAKES[name].items():
         assert keyword in losses[test], f"{test}: feedback {losses[test]!r} does not name the mistake ({keyword!r})"
     assert 0 < report.score < report.max_score
+
+
+# correct solutions written the ways students write them (lecture style, numpy-minded, one-liners, einsum,
+# torch.func...): every one gets full marks (no false failures)
+VARIANTS = sorted((Path(__file__).parent / "variants" / "hw1_storage").glob("*.py"))
+
+
+def test_there_are_at_least_five_correct_variants():
+    assert len(VARIANTS) >= 5
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=[p.stem for p in VARIANTS])
+def test_correct_variant_scores_full_marks(path):
+    report = grade(HW1, path)
+    assert report.grader_errors == [] and report.problem is None
+    assert report.score == report.max_score, lost(report)
