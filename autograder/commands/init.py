@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "init", help="create a course folder (course.toml, roster, a copy of the bundled assignments)",
         description="Create a course folder: course.toml (due dates, late policy, points, extensions), "
-                    "roster.csv (student_id,name,email,lms_id) and, unless --empty, a copy of the five bundled "
+                    "roster.csv (student_id,name,email,lms_id) and, unless --empty, a copy of the bundled "
                     "PyTorch assignments: solutions/<hw>/ (solution with markers, instructions, public tests, "
                     "example mistakes), graders/<hw>/ (hidden graders) and assignments/<hw>/ (what students get). "
                     "Every tensorgrade command run inside the folder (or with --course DIR) uses it.",
