@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -177,9 +178,8 @@ def parse_extension(value: Any, due: datetime | None, what: str) -> datetime:
     days: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
         days = float(value)
-    elif isinstance(value, str) and value.strip().split()[0].replace(".", "", 1).isdigit() \
-            and (len(value.split()) == 1 or value.split()[1].startswith("day")):
-        days = float(value.split()[0])
+    elif isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?(\s*days?)?\s*", value):
+        days = float(re.match(r"\s*([\d.]+)", value).group(1))
     if days is None:
         return parse_moment(value, what)
     if due is None:

@@ -111,6 +111,8 @@ def test_no_course_setting_keeps_the_assignments_own_policy_and_none_turns_it_of
     ("[assignments.hw1_tiny]\ndue = \"next friday\"\n", "not a timestamp"),
     ("[assignments.hw1_tiny]\npoints = -3\n", "positive number"),
     ("[assignments.hw1_tiny]\ntest_points = { t = \"x\" }\n", "test_points"),
+    ('[assignments.hw1_tiny]\nextensions = { ann = "" }\n', "extension of ann"),
+    ("[assignments.hw1_tiny]\nextensions = [1]\n", "extensions must map"),
     ("[assignments.hw1_tiny]\nextensions = { a = 2 }\ndue = 2026-01-01\n[assignments.hw1_tiny.x]\n", None),
 ])
 def test_bad_settings_name_what_to_fix(tmp_path, bad, message):
