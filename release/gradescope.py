@@ -168,6 +168,7 @@ def scratch_root(bundle: Path, submission: Path, metadata: dict | None = None, b
     bundle's engine, as it reaches ``/autograder/source`` on Gradescope.
     """
     base = Path(base or tempfile.mkdtemp(prefix="tensorgrade-gradescope-"))
+    base.mkdir(parents=True, exist_ok=True)
     base.chmod(0o755)
     root = base / "autograder"
     shutil.rmtree(root, ignore_errors=True)

@@ -38,7 +38,10 @@ def fresh_venv(root: Path) -> Path:
     for entry in ours.iterdir():
         if entry.name.startswith(("__editable__", "tensorgrade", "__pycache__")) or entry.suffix == ".egg-link":
             continue
-        subprocess.run(["cp", "-al", str(entry), str(theirs)], check=True)
+        # hard links cost nothing; across file systems a real copy (slow, but still no download)
+        linked = subprocess.run(["cp", "-al", str(entry), str(theirs)], capture_output=True)
+        if linked.returncode != 0:
+            subprocess.run(["cp", "-a", str(entry), str(theirs)], check=True)
     return root
 
 
