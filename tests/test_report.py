@@ -327,6 +327,8 @@ def test_hostile_values_render_escaped_and_cut(diagram_site):
     assert '<figure id="training-curve"><img src="data:image/png;base64,' in page
     assert 'id="training-curve-nan"' not in page
     assert "test accuracy not a finite number" in page
+    klass = (pages["hana"].parent.parent / "index.html").read_text(encoding="utf-8")
+    assert "<script>" not in klass and "&lt;script&gt;" in klass and len(klass) < 400_000
 
 
 def test_hostile_curves_are_parsed_not_raised():
@@ -372,4 +374,6 @@ def test_diagram_pages_render_in_headless_chromium(diagram_site, tmp_path):
         if keep:
             shutil.copy(shot, keep)
     (mallory,) = [p for k, p in pages.items() if k.endswith("mallory")]
-    screenshot(tmp_path, mallory, "hostile", "1100,900")
+    shot = screenshot(tmp_path, mallory, "hostile", "1100,900")
+    if keep:
+        shutil.copy(shot, keep)

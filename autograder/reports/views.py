@@ -16,6 +16,7 @@ from autograder.similarity import Pair
 SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_TEXT = 20_000  # characters of one stored text shown on a page (feedback, notes, problem)
 MAX_NAME = 300  # characters of a name or key
+MAX_NOTE = 4_000  # characters of a note or of the reason a file could not run
 STATUSES = ("passed", "failed", "error", "skipped")
 
 
@@ -27,7 +28,7 @@ def cut(text: object, limit: int = MAX_TEXT) -> str:
     return text[:limit] + f"\n… ({len(text) - limit:,} more characters not shown)"
 
 
-def test_diagrams(extra: object, nodeid: object, feedback: str) -> tuple[list[Markup], str]:
+def diagrams_of_test(extra: object, nodeid: object, feedback: str) -> tuple[list[Markup], str]:
     """(SVG pictures of a test's failure, its feedback without their text form) from the stored report.
 
     The specs come from the gradebook (``extra["diagrams"][nodeid]``, written by Report.to_dict) and
@@ -120,7 +121,7 @@ def student_view(row: SubmissionRow, assignment: AssignmentRow, slug: str, as_of
     tests = []
     for t in row.tests:
         shown = reveal(t.visibility, due, as_of, published)
-        pictures, feedback = test_diagrams(row.extra, t.nodeid, t.output or "") if shown else ([], "")
+        pictures, feedback = diagrams_of_test(row.extra, t.nodeid, t.output or "") if shown else ([], "")
         status = t.status if t.status in STATUSES else "error"
         tests.append(TestView(name=cut(t.name, MAX_NAME), score=t.score, max_score=t.max_score, status=status,
                               feedback=cut(feedback) if shown else None, held_back=not shown and bool(t.output),
@@ -130,8 +131,8 @@ def student_view(row: SubmissionRow, assignment: AssignmentRow, slug: str, as_of
         raw=row.score,
         max_score=row.max_score, late_days=row.late_days, late_penalty=row.late_penalty, final=row.final_score,
         submitted=when(row.submitted_at), timestamp_source=row.timestamp_source or "", graded=when(row.graded_at),
-        filename=cut(row.filename, MAX_NAME), problem=cut(row.problem) if row.problem else None,
-        notes=[cut(n) for n in (row.notes if type(row.notes) is list else [])[:20]], tests=tests,
+        filename=cut(row.filename, MAX_NAME), problem=cut(row.problem, MAX_NOTE) if row.problem else None,
+        notes=[cut(n, MAX_NOTE) for n in (row.notes if type(row.notes) is list else [])[:20]], tests=tests,
         execution_time=row.execution_time, grader_error=bool(row.grader_errors),
         curves={k: v for k, v in sorted((row.extra or {}).items()) if k.startswith("training_curve")})
 
@@ -206,7 +207,7 @@ def test_rates(rows: list[SubmissionRow]) -> list[TestRate]:
     points: dict[str, list[float]] = {}
     for row in rows:
         for t in row.tests:
-            rate = rates.setdefault(t.name, TestRate(t.name, 0, 0, 0.0, t.max_score))
+            rate = rates.setdefault(t.name, TestRate(cut(t.name, MAX_NAME), 0, 0, 0.0, t.max_score))
             if t.status == "skipped":
                 continue
             rate.counted += 1
