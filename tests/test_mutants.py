@@ -290,3 +290,24 @@ def test_demo_shows_the_recorded_scores():
         marks = equivalents.load(equivalents.mutants_file_path(assignment))
         shown = "not recorded" if marks.recorded_score is None else f"{marks.recorded_score:.1%}"
         assert any(assignment.name in line and shown in line for line in text.splitlines()), (assignment.name, text)
+
+
+def tensorgrade(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).with_name("tensorgrade")), *args], capture_output=True,
+                          text=True, cwd=REPO_DIR, timeout=300, env={**os.environ, "COLUMNS": "200"})
+
+
+def test_cli_lists_mutants_and_refuses_bad_arguments():
+    listed = tensorgrade("mutants", "hw1_storage", "--list")
+    assert listed.returncode == 0, listed.stderr
+    ids = {m.id for m in generate_file(load_assignment("hw1_storage").solution)}
+    shown = {line.split()[0] for line in listed.stdout.splitlines() if line.split() and line.split()[0] in ids}
+    assert shown == ids and f"{len(ids)} mutants" in listed.stdout and "(equivalent)" in listed.stdout
+    operators = tensorgrade("mutants", "hw1_storage", "--list-operators")
+    assert operators.returncode == 0 and all(name in operators.stdout for name in OPERATORS)
+    for bad, message in [(["--operator", "nope"], "no operator named nope"), (["--jobs", "0"], "at least 1"),
+                         (["--record", "--sample", "3"], "--record needs a full run")]:
+        done = tensorgrade("mutants", "hw1_storage", *bad)
+        assert done.returncode == 2 and message in done.stdout, (bad, done.stdout, done.stderr)
+    unknown = tensorgrade("mutants", "hw0_nothing")
+    assert unknown.returncode == 2 and "no assignment named" in unknown.stderr
