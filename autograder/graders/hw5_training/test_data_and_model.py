@@ -159,7 +159,17 @@ def test_mlp(student, credit):
 def test_mlp_meta(student, credit):
     """MLP runs on the meta device (no hard-coded device)"""
     with credit.case("MLP(64, 32, 10) moved to meta"):
-        model = expect_object(student.MLP(64, 32, 10), "MLP(64, 32, 10)", "module").call_method("to", "meta")
+        # points only for a model that answers on CPU: the same MLP must give (B, 10) logits there first
+        model = expect_object(student.MLP(64, 32, 10), "MLP(64, 32, 10)", "module")
+        x = torch.randn(5, 8, 8, generator=torch.Generator().manual_seed(64))
+        try:
+            out = model(x)
+            expect_tensor_meta(out, torch.empty(5, 10), "the output for a CPU batch of 5")
+            if all(torch.allclose(out[0], row) for row in out[1:]):
+                raise Mistake("MLP gives the same output for five different inputs")
+        except Mistake as exc:
+            raise Mistake(f"MLP does not answer right on CPU yet ({exc}), so its meta shapes earn nothing") from None
+        model = model.call_method("to", "meta")
         model = expect_object(model, "MLP(64, 32, 10).to('meta')", "module")
         for batch in (1, 5):
             expect_tensor_meta(model(torch.empty(batch, 8, 8, device="meta")),
