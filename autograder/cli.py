@@ -1,9 +1,15 @@
-"""The ``tensorgrade`` command: one sub-command per verb, each in its own module."""
+"""The ``tensorgrade`` command: one sub-command per verb, each in its own module.
+
+The engine's verbs are :data:`VERBS`; other packages add theirs through the ``tensorgrade.commands``
+entry point group (the release tool registers ``release`` in pyproject.toml), so the engine never
+imports them by name and a bundle's copy of the engine, installed without them, simply lacks them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 
 from autograder import exitcodes
@@ -13,8 +19,8 @@ from autograder.course import COURSE_ENV, CourseError, use_course
 # verb modules, in the order --help lists them; each has add_parser() and run()
 VERBS = ("autograder.commands.demo", "autograder.commands.check", "autograder.commands.init",
          "autograder.commands.new", "autograder.commands.grade", "autograder.commands.report",
-         "autograder.commands.export", "autograder.commands.doctor", "autograder.commands.mutants",
-         "release.cli")
+         "autograder.commands.export", "autograder.commands.doctor", "autograder.commands.mutants")
+VERB_GROUP = "tensorgrade.commands"  # entry points: name = "module with add_parser() and run()"
 COURSE_HELP = (f"the course folder (default: ${COURSE_ENV}, else the nearest course.toml above the working "
                "directory, else the bundled course)")
 
@@ -33,6 +39,11 @@ def add_course_option(parser: argparse.ArgumentParser) -> None:
                 add_course_option(sub)
 
 
+def registered_verbs() -> tuple[str, ...]:
+    """Modules that installed packages registered as verbs (entry point group ``tensorgrade.commands``)."""
+    return tuple(sorted({ep.value for ep in importlib.metadata.entry_points(group=VERB_GROUP)}))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tensorgrade",
@@ -40,12 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "a sandboxed worker process; scores are decided only in the grader.",
         epilog="Start with `tensorgrade demo`. Students: `tensorgrade check hw1_storage storage.py`.")
     subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND")
-    for name in VERBS:
+    for name in VERBS + registered_verbs():
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            # a bundle's copy of the engine ships without the release package: skip its verbs, nothing else
-            if exc.name not in (name, name.partition(".")[0]):
+            # registered by a distribution whose package is not importable here: skip its verbs, nothing else
+            if exc.name not in (name, name.partition(".")[0]) or name in VERBS:
                 raise
             continue
         module.add_parser(subparsers)

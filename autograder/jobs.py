@@ -43,12 +43,12 @@ def grade_job(job: Job) -> JobResult:
     """Grade one job in this process; never raises."""
     started = time.perf_counter()
     try:
-        from autograder import warm
-        from autograder.sandbox import Limits
+        from autograder.limits import Limits
+        from autograder.sandbox import warm
 
         warm.prewarm(Limits())  # the first job here: the template imports torch while this process does too
         from autograder.assignment import load_assignment
-        from autograder.runner import grade
+        from autograder.grading.runner import grade
 
         assignment = load_assignment(job.assignment)
         suffix = ".ipynb" if job.filename.lower().endswith(".ipynb") else ".py"

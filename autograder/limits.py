@@ -30,7 +30,7 @@ class Limits:
     disk_bytes: int = 256 * 1024**2  # each writable tmpfs in the sandbox (workdir, /tmp, /dev/shm); RAM-backed
     max_output_bytes: int = 32 * 1024**2  # a worker that prints more than this in one call is stopped
     load_timeout: float = 30.0  # wall-clock seconds to start a worker and import the submission
-    warm: bool = True  # fork the worker from a warm template (autograder.warm); False: a fresh interpreter
+    warm: bool = True  # fork the worker from a warm template (autograder.sandbox.warm); False: a fresh interpreter
 
 
 # Only these variables reach student code; everything else (tokens, grader settings,

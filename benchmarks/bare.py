@@ -17,11 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from autograder import runner, wire
+from autograder import wire
 from autograder.assignment import Assignment
-from autograder.proxy import RemoteObject, Session, describe_error
-from autograder.results import Report
-from autograder.worker_main import Worker
+from autograder.faults import describe_error
+from autograder.grading import runner
+from autograder.grading.results import Report
+from autograder.grading.session import Session
+from autograder.proxy import RemoteObject
+from autograder.runtime.worker import Worker
 
 
 class InProcessSession(Session):

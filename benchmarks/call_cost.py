@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from autograder import proxy, runner, wire  # noqa: E402
+from autograder import proxy, wire  # noqa: E402
 from autograder.assignment import all_assignments, load_assignment  # noqa: E402
-from autograder.proxy import Session  # noqa: E402
-from autograder.sandbox import Limits  # noqa: E402
+from autograder.grading import runner
+from autograder.grading.session import Session  # noqa: E402
+from autograder.limits import Limits  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
 
 

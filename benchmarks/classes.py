@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.assignment import Assignment
-from release.stubs import make_stub
+from autograder.stubs import make_stub
 
 
 def kinds(assignment: Assignment) -> dict[str, str]:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import runner  # noqa: E402
 from autograder.assignment import load_assignment  # noqa: E402
+from autograder.grading import runner  # noqa: E402
 from benchmarks.classes import plan  # noqa: E402
 
 WORKERS = (1, 2, 8, 16, 32, 64, 128, 256)

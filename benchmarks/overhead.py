@@ -23,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import runner, warm  # noqa: E402
 from autograder.assignment import all_assignments, load_assignment  # noqa: E402
+from autograder.grading import runner  # noqa: E402
+from autograder.sandbox import warm
 from benchmarks.bare import grade_bare  # noqa: E402
 
 TARGET_SECONDS = 0.2  # hw1-hw4: per-submission overhead over bare

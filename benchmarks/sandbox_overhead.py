@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import runner  # noqa: E402
 from autograder.assignment import load_assignment  # noqa: E402
-from autograder.isolation import confinement  # noqa: E402
-from autograder.proxy import Session  # noqa: E402
+from autograder.grading import runner  # noqa: E402
+from autograder.grading.session import Session  # noqa: E402
+from autograder.sandbox.isolation import confinement  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
 
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/warm_start.py [--rounds 10]
 
-Cold: ``autograder.sandbox.start_worker`` (a fresh interpreter in the sandbox imports torch and the
+Cold: ``autograder.sandbox.launch.start_cold`` (a fresh interpreter in the sandbox imports torch and the
 runtime). Warm: ``autograder.warm.start_worker`` (a child of the warm template). Both are timed from
 the call to the first reply of a ``ping``; each worker is then stopped as grading stops it. The
 template's own start, paid once per grading lane, is printed apart. Rounds alternate warm and cold.
@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import sandbox, warm, wire  # noqa: E402
-from autograder.sandbox import Limits  # noqa: E402
+from autograder import wire  # noqa: E402
+from autograder.limits import Limits  # noqa: E402
+from autograder.sandbox import launch, warm
 
 SUBMISSION = b"import torch\n\ndef double(x):\n    return x * 2\n"
 
@@ -52,9 +53,9 @@ def main() -> None:
         assert kind == "WarmChild", f"warm workers unavailable: {warm.why_cold()}"
         times["warm"].append(seconds)
         time.sleep(0.05)  # the grader's own work between two submissions, during which the lane is swept
-        seconds, kind = first_reply(sandbox.start_worker)
+        seconds, kind = first_reply(launch.start_cold)
         times["cold"].append(seconds)
-    confinement = sandbox.confinement()
+    confinement = launch.confinement()
     print(f"confinement: bwrap={confinement.bwrap} separate_uid={confinement.separate_uid}")
     print(f"template start (once per lane): {template:.2f} s")
     for kind, values in times.items():

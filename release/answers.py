@@ -20,8 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder.assignment import PACKAGE_DIR, all_assignments
+from autograder.stubs import solution_lines
 from release.assignments import expected_files
-from release.stubs import solution_lines
 
 HARNESS_PATH = Path(__file__).with_name("harness_runtime.py")
 CONTAINED = 24  # secrets at least this long are found inside longer lines too

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.assignment import Assignment, all_assignments
-from release.stubs import make_stub
+from autograder.stubs import make_stub
 
 COPIED = ("INSTRUCTIONS.md", "test_public.py")
 

@@ -10,9 +10,9 @@ from rich.console import Console
 
 from autograder import exitcodes
 from autograder.assignment import all_assignments, load_assignment
+from autograder.stubs import MarkerError
 from release.assignments import stale_files, write_assignment
 from release.public_checks import UnsupportedPublicTest
-from release.stubs import MarkerError
 from release.verify import LeakFound, scan_tree, verify
 
 LEAK = exitcodes.CHECKS_FAILED  # 1: the bundle must not be handed out

@@ -75,7 +75,7 @@ echo "setup: using $PYTHON ($("$PYTHON" --version))"
 "$VENV/bin/pip" install -q --upgrade pip
 "$VENV/bin/pip" install -q {torch_specs} --index-url "$TORCH_INDEX"
 "$VENV/bin/pip" install -q "$SOURCE/{engine}"
-"$VENV/bin/python" -c "import autograder.runner, torch; print('setup: tensorgrade ready, torch', torch.__version__)"
+"$VENV/bin/python" -c "import autograder.grading.runner, torch; print('setup: tensorgrade, torch', torch.__version__)"
 """
 
 RUN_AUTOGRADER = """\

@@ -17,9 +17,9 @@ from pathlib import Path
 import nbformat
 
 from autograder.assignment import Assignment
+from autograder.stubs import BEGIN, END, ONE_LINE
 from release import notebooks, public_checks
 from release.sources import read_optional, source_dir
-from release.stubs import BEGIN, END, ONE_LINE
 from release.verify import INSTRUCTOR, STUDENT, verify, verify_files
 
 CONFIG_HEADER = "# nbgrader course configuration (written by `tensorgrade release nbgrader`)"

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.assignment import Assignment
+from autograder.stubs import make_stub
 from autograder.submission import CHECK_TAG
 from release import public_checks
 from release.sources import (
@@ -26,7 +27,6 @@ from release.sources import (
     split_module,
     strip_markers,
 )
-from release.stubs import make_stub
 
 NBFORMAT_MINOR = 5
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}

@@ -22,9 +22,9 @@ import nbformat
 
 from autograder.assignment import Assignment
 from autograder.channels import test_key
+from autograder.stubs import make_stub
 from release import notebooks, public_checks
 from release.sources import read_optional, source_dir
-from release.stubs import make_stub
 from release.vendor import engine_contents, pyproject_text
 from release.verify import AUTOGRADER, INSTRUCTOR, STUDENT, verify, verify_files
 
@@ -60,7 +60,7 @@ PLACEHOLDER = ("raise AssertionError('scored by tensorgrade: the hidden graders 
 
 def hidden_tests(assignment: Assignment) -> list[tuple[str, str, float]]:
     """(test key, name, points) of every hidden-grader test, from grading the reference solution now."""
-    from autograder.runner import grade
+    from autograder.grading.runner import grade
 
     report = grade(assignment, assignment.solution)
     if report.grader_errors or not report.tests:

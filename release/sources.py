@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.assignment import Assignment
-from release.stubs import BEGIN, END, ONE_LINE
+from autograder.stubs import BEGIN, END, ONE_LINE
 
 
 @dataclass(frozen=True)

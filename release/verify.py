@@ -19,10 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from autograder.assignment import PACKAGE_DIR, all_assignments
+from autograder.stubs import solution_lines
 from release.answers import CONTAINED, HARNESS_PATH, MIN_SOLUTION, TRIVIAL, student_source
 from release.assignments import expected_files
 from release.sources import source_dir
-from release.stubs import solution_lines
 
 STUDENT, AUTOGRADER, INSTRUCTOR, TRUSTED = "student", "autograder", "instructor", "trusted"
 # what each kind of file may hold: students nothing secret; a Gradescope autograder the hidden graders;

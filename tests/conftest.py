@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from autograder.results import Report
+from autograder.grading.results import Report
 
 
 def test_function(nodeid: str) -> str:

@@ -12,8 +12,8 @@ from autograder.discover import FoundSubmission
 from autograder.gradebook import Gradebook
 from autograder.gradebook.models import FIRST_ROUND
 from autograder.gradebook.pgserver import TempPostgres, find_pg_bin
+from autograder.grading.results import Report, TestResult
 from autograder.late import late_result
-from autograder.results import Report, TestResult
 
 NO_POSTGRES = "PostgreSQL is not installed here (Debian: apt-get install postgresql; .ci/run installs it)"
 

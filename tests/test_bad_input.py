@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from autograder.assignment import load_assignment
-from autograder.runner import grade
-from autograder.sandbox import Limits
+from autograder.grading.runner import grade
+from autograder.limits import Limits
 from autograder.submission import MAX_SUBMISSION_BYTES, load_submission, strip_magics
 from tests.worker_watch import watched  # noqa: F401 - fixture
 

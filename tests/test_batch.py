@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, func, select
 from autograder.assignment import REPO_DIR, load_assignment
 from autograder.gradebook import normalise_url, open_gradebook
 from autograder.gradebook.models import Run, Student, SubmissionRow
-from release.stubs import make_stub
+from autograder.stubs import make_stub
 from tests import gradebook_fixtures
 
 postgres = gradebook_fixtures.postgres  # fixture: a real PostgreSQL server

@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from autograder.assignment import REPO_DIR, load_assignment
-from autograder.runner import grade
+from autograder.grading.runner import grade
 from release import gradescope, notebooks
 from release.sources import split_module, strip_markers
 from release.student import write_student_bundle

@@ -246,7 +246,7 @@ def test_nan_shapes_cannot_reach_a_spec():
 
 def test_a_graded_view_mistake_carries_its_picture_to_results(tmp_path):
     from autograder.assignment import load_assignment
-    from autograder.runner import grade
+    from autograder.grading.runner import grade
 
     hw1 = load_assignment("hw1_storage")
     report = grade(hw1, hw1.mistakes_dir / "row_view_clone.py", select="test_row_view")
@@ -264,7 +264,8 @@ def test_a_graded_view_mistake_carries_its_picture_to_results(tmp_path):
 def test_terminal_prints_the_text_form_unfolded_under_the_table():
     from rich.console import Console
 
-    from autograder.results import Report, TestResult, render_report
+    from autograder.grading.render import render_report
+    from autograder.grading.results import Report, TestResult
 
     spec = shape_spec("row_view(x, 1)", (3, 5), (5,))
     failed = TestResult("row_view returns row i", 2, 0, "failed", output="has shape (3, 5)\n\n" + text(spec),

@@ -20,9 +20,9 @@ import pytest
 from rich.console import Console
 
 from autograder.assignment import load_assignment
-from autograder.results import render_report
-from autograder.runner import grade
-from autograder.sandbox import GiB, Limits
+from autograder.grading.render import render_report
+from autograder.grading.runner import grade
+from autograder.limits import GiB, Limits
 from tests.worker_watch import describe, read_header, stragglers, unmet, watched  # noqa: F401 - fixture
 
 FAULTS_DIR = Path(__file__).parent / "faults"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from autograder.assignment import SOLUTIONS_DIR, load_assignment
-from autograder.runner import grade
-from autograder.sandbox import Limits
+from autograder.grading.runner import grade
+from autograder.limits import Limits
 from tests.conftest import lost
 
 HW1 = load_assignment("hw1_storage")

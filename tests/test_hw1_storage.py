@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autograder.assignment import load_assignment
-from autograder.runner import grade
+from autograder.grading.runner import grade
 from tests.conftest import lost
 
 pytestmark = pytest.mark.hw1_storage

@@ -14,7 +14,7 @@ from autograder.assignment import REPO_DIR, load_assignment
 from autograder.checks import matches
 from autograder.graders.hw2_indexing import cases as hw2_cases
 from autograder.graders.hw2_indexing import specs as hw2_specs
-from autograder.runner import grade
+from autograder.grading.runner import grade
 from tests.conftest import lost
 from tests.worker_watch import read_header
 

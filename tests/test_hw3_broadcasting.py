@@ -14,7 +14,7 @@ from autograder.assignment import REPO_DIR, load_assignment
 from autograder.checks import matches
 from autograder.graders.hw3_broadcasting import cases as hw3_cases
 from autograder.graders.hw3_broadcasting import specs as hw3_specs
-from autograder.runner import grade
+from autograder.grading.runner import grade
 from tests.conftest import lost
 from tests.worker_watch import read_header
 

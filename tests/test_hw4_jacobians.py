@@ -7,7 +7,7 @@ import re
 import pytest
 
 from autograder.assignment import REPO_DIR, load_assignment
-from autograder.runner import grade
+from autograder.grading.runner import grade
 from tests.conftest import lost
 from tests.worker_watch import read_header
 

@@ -13,8 +13,8 @@ from autograder import datasets, exitcodes
 from autograder.assignment import REPO_DIR, load_assignment
 from autograder.cli import main
 from autograder.datasets import DATA_ROOT_ENV
-from autograder.proxy import Session
-from autograder.runner import grade
+from autograder.grading.runner import grade
+from autograder.grading.session import Session
 from tests.conftest import lost
 from tests.test_datasets import write_torchvision_files
 from tests.worker_watch import read_header

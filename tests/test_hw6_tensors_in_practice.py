@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.assignment import load_assignment
-from autograder.runner import grade
+from autograder.grading.runner import grade
 from tests.conftest import lost
 
 pytestmark = pytest.mark.slow  # every test grades a whole submission in a fresh worker

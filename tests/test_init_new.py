@@ -17,7 +17,7 @@ from autograder import cli, exitcodes
 from autograder.assignment import assignment_names, load_assignment
 from autograder.commands.new import MISTAKE
 from autograder.course import COURSE_ENV, bundled_course, load_course
-from autograder.runner import grade
+from autograder.grading.runner import grade
 from tests.conftest import lost
 
 BUNDLED = assignment_names(bundled_course())  # hw1_storage … hw5_training, and any added since

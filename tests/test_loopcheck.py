@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from autograder.checks import Mistake
+from autograder.grading.session import Session
 from autograder.loopcheck import (
     FunctionNotFound,
     SourceIndex,
@@ -24,7 +25,7 @@ from autograder.loopcheck import (
     find_references,
     trace_calls,
 )
-from autograder.proxy import Session, StudentProxy
+from autograder.proxy import StudentProxy
 from autograder.submission import load_submission
 
 

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from autograder.assignment import all_assignments
-from autograder.runner import grade
+from autograder.grading.runner import grade
 from autograder.submission import CHECK_TAG, load_submission
 from release.golden import FILES_DIR, use_sources
 from release.notebooks import build_notebook, cell_text, execute_notebook, write_notebook

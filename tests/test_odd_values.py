@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.assignment import all_assignments
-from autograder.runner import grade
+from autograder.grading.runner import grade
 from tests.odd_values import OFFSETS, odd_submission
 
 ASSIGNMENTS = {a.name: a for a in all_assignments()}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.proxy import RemoteObject, Session, StudentCrash, StudentError, StudentProxy, StudentTimeout
-from autograder.sandbox import Limits
+from autograder.grading.session import Session
+from autograder.limits import Limits
+from autograder.proxy import RemoteObject, StudentCrash, StudentError, StudentProxy, StudentTimeout
 from autograder.submission import load_submission
 
 SOURCE = '''

@@ -12,7 +12,7 @@ import pytest
 from autograder.assignment import REPO_DIR, load_assignment
 from autograder.executors import EXECUTORS, Job, JobResult
 from autograder.gradebook import open_gradebook
-from release.stubs import make_stub
+from autograder.stubs import make_stub
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'tensorgrade[cluster]')")
 

@@ -9,11 +9,11 @@ import nbformat
 import pytest
 
 from autograder.cli import main
+from autograder.stubs import solution_lines
 from release import gradescope, nbgrader_export, otter_export, student
 from release import notebooks as release_notebooks
 from release.golden import FILES_DIR, use_sources
 from release.public_checks import group_points, public_tests
-from release.stubs import solution_lines
 from release.verify import LeakFound
 
 

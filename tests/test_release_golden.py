@@ -62,7 +62,7 @@ def test_the_golden_comparison_notices_a_change_in_the_sources(tmp_path, monkeyp
 def test_engine_copies_are_left_out_of_golden_trees_and_checks_py_is_masked():
     built = golden.build_case("example")
     names = [n for files in built.values() for n in files]
-    assert not [n for n in names if n.endswith(("/autograder/runner.py", "/pyproject.toml"))]
+    assert not [n for n in names if n.endswith(("/autograder/grading/runner.py", "/pyproject.toml"))]
     assert "example_ops/.tensorgrade/autograder/graders/example_ops/assignment.toml" in built["student"]
     notebook = built["student"]["example_ops/ops.ipynb"].decode()
     assert "def expect_tensor(" not in notebook and "the engine's autograder/checks.py" in notebook

@@ -64,7 +64,7 @@ def test_public_tests_are_grouped_under_the_last_function_they_use():
 
 @pytest.mark.parametrize("line, message", [
     ("import autograder.proxy", "not `import autograder"),
-    ("from autograder.plugin import Credit", "only from autograder.checks, autograder.proxy"),
+    ("from autograder.grading.plugin import Credit", "only from autograder.checks, autograder.proxy"),
     ("from autograder.proxy import Session", "autograder.proxy.Session is not available"),
     ("from autograder.checks import no_such_check", "no_such_check is not available"),
 ])

@@ -10,10 +10,10 @@ import pytest
 
 from autograder.assignment import PACKAGE_DIR, all_assignments, load_assignment
 from autograder.cli import main
+from autograder.stubs import solution_lines
 from release.answers import answering, student_source, withheld, withhold
 from release.assignments import expected_files
 from release.public_checks import UnsupportedPublicTest, check_imports
-from release.stubs import solution_lines
 from release.verify import (
     AUTOGRADER,
     INSTRUCTOR,

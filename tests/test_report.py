@@ -238,7 +238,7 @@ def test_pages_render_in_headless_chromium(site_before, tmp_path):
 # ---------------------------------------------------------------- diagrams next to the feedback
 
 from autograder import diagrams  # noqa: E402 - the diagram tests below are one section of this file
-from autograder.results import Report, TestResult  # noqa: E402
+from autograder.grading.results import Report, TestResult  # noqa: E402
 
 SHAPE = diagrams.shape_spec("row_view(x, 1)", (3, 5), (5,))
 BROADCAST = diagrams.broadcast_spec("normalize(img)", {"img": (3, 4, 5), "mean": (3,)})
@@ -263,7 +263,7 @@ HOSTILE_CURVE = {"train_loss": [math.nan, math.inf, -math.inf, 2**2000, 1e308, 0
 @pytest.fixture(scope="module")
 def diagram_site(tmp_path_factory):
     """Pages of: a really graded view mistake, hand-made shape/broadcast failures, and a hostile record."""
-    from autograder.runner import grade
+    from autograder.grading.runner import grade
 
     root = tmp_path_factory.mktemp("diagrams")
     graded = grade(HW1, HW1.mistakes_dir / "row_view_clone.py", select="test_row_view").to_dict()

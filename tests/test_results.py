@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from autograder.results import Report, TestResult, render_report
+from autograder.grading.render import render_report
+from autograder.grading.results import Report, TestResult
 
 
 def make_report():

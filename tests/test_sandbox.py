@@ -17,8 +17,11 @@ import pytest
 
 from autograder import sandbox
 from autograder.assignment import GRADERS_DIR, REPO_DIR, SOLUTIONS_DIR
-from autograder.proxy import Session, StudentCrash, StudentError, StudentFault
-from autograder.sandbox import Limits, confinement
+from autograder.grading.session import Session
+from autograder.limits import Limits, worker_env
+from autograder.proxy import StudentCrash, StudentError, StudentFault
+from autograder.sandbox import confinement
+from autograder.sandbox.launch import RUNTIME_FILES
 from autograder.submission import load_submission
 from tests.worker_watch import describe, stragglers, watched  # noqa: F401 - fixture
 
@@ -327,7 +330,10 @@ def test_hidden_files_do_not_exist_inside(probe, decoys):
         if bound.is_relative_to("/tmp"):
             own.add(bound.relative_to("/tmp").parts[0])
     assert set(run(probe, "listing", "/tmp")) <= own, "other workers' directories are not visible"
-    assert run(probe, "listing", "/opt/tensorgrade/autograder") == sorted(sandbox.RUNTIME_FILES)
+    mounted = sorted({name.split("/")[0] for name in RUNTIME_FILES})
+    assert run(probe, "listing", "/opt/tensorgrade/autograder") == mounted
+    assert run(probe, "listing", "/opt/tensorgrade/autograder/runtime") == sorted(
+        name.split("/")[1] for name in RUNTIME_FILES if name.startswith("runtime/"))
 
 
 @NEEDS_BWRAP
@@ -435,7 +441,7 @@ def test_environment_is_scrubbed(probe_file, monkeypatch):
         env = run(session, "environment")
     assert not set(secrets) & set(env["own"])
     assert not any(v in str(env) for v in secrets.values()), "nor readable from another process's environ"
-    assert set(env["own"]) <= set(sandbox.worker_env(Limits(), "/x")) | {"PWD", "PYTHONPATH"}
+    assert set(env["own"]) <= set(worker_env(Limits(), "/x")) | {"PWD", "PYTHONPATH"}
 
 
 def test_no_descriptor_of_the_grader_leaks(probe_file, tmp_path):

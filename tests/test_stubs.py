@@ -7,8 +7,8 @@ import ast
 import pytest
 
 from autograder.assignment import all_assignments
+from autograder.stubs import MarkerError, make_stub, solution_lines
 from release.assignments import expected_files, stale_files, write_assignment
-from release.stubs import MarkerError, make_stub, solution_lines
 
 HINT = 'raise NotImplementedError("your code here: see INSTRUCTIONS.md")'
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import warm
-from autograder.proxy import Session, StudentCrash
-from autograder.sandbox import Limits, confinement
+from autograder.grading.session import Session
+from autograder.limits import Limits
+from autograder.proxy import StudentCrash
+from autograder.sandbox import confinement, warm
 from autograder.submission import load_submission
 
 LIMITS = Limits(call_timeout=20.0, cpu_seconds=120, threads=1)

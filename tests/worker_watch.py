@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import proxy
+from autograder.grading import session
 from autograder.sandbox import WorkerProcess, confinement, user_processes
 
 SENTINEL = "tensorgrade-hostile"  # hostile submissions name every process they start with this
@@ -115,7 +115,7 @@ def describe(pids: list[int]) -> list[str]:
 def watched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[WorkerProcess]]:
     """The workers started during the test, in order."""
     started: list[WorkerProcess] = []
-    real = proxy.start_worker
+    real = session.start_worker
 
     def recording(*args: object, **kwargs: object) -> WorkerProcess:
         worker = real(*args, **kwargs)
@@ -124,7 +124,7 @@ def watched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[WorkerProcess]]:
         started.append(worker)
         return worker
 
-    monkeypatch.setattr(proxy, "start_worker", recording)
+    monkeypatch.setattr(session, "start_worker", recording)
     yield started
 
 

@@ -168,7 +168,7 @@ def grade_course(assignment: Any, course: Path, console: Any, python: str | None
     if not handins:
         console.print(f"[red]no submissions of {assignment.name} in {escape(str(course / 'submitted'))}[/]")
         return exitcodes.USAGE
-    from autograder.runner import grade
+    from autograder.grading.runner import grade
 
     entries, errors = [], 0
     for number, handin in enumerate(handins, start=1):

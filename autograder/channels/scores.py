@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m autograder.channels.scores ASSIGNMENT SUBMISSION OUT.json", file=sys.stderr)
         return exitcodes.USAGE
     from autograder.assignment import load_assignment
-    from autograder.runner import grade
+    from autograder.grading.runner import grade
 
     name, submission, out = args
     report = grade(load_assignment(name), Path(submission))

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from autograder import exitcodes
 from autograder.assignment import Assignment, load_assignment
-from autograder.results import render_report
+from autograder.grading.render import render_report
 
 PUBLIC_GLOB = "test_public*.py"
 # said under a full public score: the public checks are a sample, the grade comes from the hidden graders
@@ -59,10 +59,10 @@ def run(args: argparse.Namespace) -> int:
                       f"this in your {assignment.name} folder (it holds test_public.py) or pass --tests DIR")
         return exitcodes.USAGE
 
-    from autograder.warm import start_early
+    from autograder.sandbox.warm import start_early
 
     start_early()  # the template imports torch while this process does the same
-    from autograder.runner import grade  # imports torch: only for this verb, not for every `tensorgrade` command
+    from autograder.grading.runner import grade  # imports torch: only for this verb, not every command
 
     report = grade(assignment, path, public=True, tests_dir=tests_dir)
     render_report(report, console)

@@ -28,7 +28,7 @@ def demo_submissions(assignment) -> list[tuple[str, object]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from autograder.runner import grade  # imports torch: only for this verb, not for every `tensorgrade` command
+    from autograder.grading.runner import grade  # imports torch: only for this verb, not every command
 
     console = Console()
     assignments = [load_assignment(n) for n in args.assignments] if args.assignments else all_assignments()

@@ -20,16 +20,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from autograder import exitcodes
+from autograder import exitcodes, layout
 from autograder.assignment import GRADERS_DIR, REPO_DIR, SOLUTIONS_DIR
-from autograder.sandbox import Limits, confine, confinement, worker_uid
+from autograder.limits import Limits
+from autograder.sandbox import confine, confinement, worker_uid
 
 CANARY = "TENSORGRADE_DOCTOR_CANARY"
 PROBE = r"""
 import ctypes, errno, json, os, resource, socket, sys
 out = {}
 try:
-    from autograder.seccomp import block_network
+    from autograder.runtime.seccomp import block_network
     out["seccomp"] = block_network()
 except Exception:
     out["seccomp"] = False
@@ -142,6 +143,9 @@ def findings(seen: dict, separate_uid: bool, uid: int | None, limits: Limits) ->
                 f"stopped past {limits.max_output_bytes // 2**20} MiB; replies ≤ {wire.MAX_FRAME_BYTES // 2**20} MiB, "
                 f"{wire.MAX_DEPTH} levels deep, ≤ {wire.MAX_TENSORS:,} tensors, decoded by wire.loads (no pickle)"),
         Defence("GPU memory limit", None, "not enforced: rlimits and cgroups do not cover GPU memory (SECURITY.md)"),
+        Defence("sandbox runtime imports only its own layer", not (stray := layout.runtime_violations()),
+                "autograder/runtime imports the standard library, torch, numpy, wire, protocol, limits and faults "
+                "only" if not stray else "off: " + "; ".join(stray[:3])),
     ]
     return lines
 

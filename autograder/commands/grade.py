@@ -15,7 +15,8 @@ from autograder import exitcodes
 from autograder.assignment import Assignment, load_assignment
 from autograder.discover import HANDIN_CHOICES
 from autograder.executors import EXECUTORS
-from autograder.results import Report, render_report
+from autograder.grading.render import render_report
+from autograder.grading.results import Report
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -128,11 +129,11 @@ def run(args: argparse.Namespace) -> int:
         return exitcodes.USAGE
     if is_batch(args):
         return run_batch(args)  # grades in other processes: this one never needs torch (2-4 s to import)
-    from autograder.warm import start_early
+    from autograder.sandbox.warm import start_early
 
     start_early()  # the template imports torch while this process does the same
     from autograder.batch_view import Heartbeat
-    from autograder.runner import grade
+    from autograder.grading.runner import grade
 
     console = Console()
     assignment = effective_assignment(args)

@@ -31,7 +31,7 @@ def starter_code(assignment: Assignment) -> str:
     if assignment.stub.is_file():
         return assignment.stub.read_text(errors="replace")
     if assignment.solution.is_file():
-        from release.stubs import make_stub
+        from autograder.stubs import make_stub
 
         return make_stub(assignment.solution.read_text(errors="replace"))
     return ""

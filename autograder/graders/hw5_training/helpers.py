@@ -23,7 +23,8 @@ import torch
 from autograder.assignment import load_assignment
 from autograder.checks import Mistake
 from autograder.datasets import Split, data_root, held_out_split
-from autograder.proxy import RemoteObject, StudentError, describe_error
+from autograder.faults import describe_error
+from autograder.proxy import RemoteObject, StudentError
 
 SETTINGS = load_assignment(Path(__file__).resolve().parent.name).extra.get("fit", {})
 

@@ -28,7 +28,8 @@ from autograder.checks import (
     naming_mistakes,
     same_storage,
 )
-from autograder.proxy import RemoteObject, StudentError, describe_error
+from autograder.faults import describe_error
+from autograder.proxy import RemoteObject, StudentError
 
 
 def data(seed: int, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -64,8 +64,8 @@ def grade(assignment_name: str, root: Path) -> dict:
     path, note = find_submission(root / "submission", assignment.module)
     if path is None:
         return failure(f"No submission to grade: {note}.")
-    from autograder.results import render_report  # torch and pytest load here, once there is work to do
-    from autograder.runner import grade as run_graders
+    from autograder.grading.render import render_report  # torch and pytest load here, once there is work to do
+    from autograder.grading.runner import grade as run_graders
 
     report = run_graders(assignment, path)
     render_report(report)  # to stdout: Gradescope keeps it for instructors (stdout_visibility hidden)

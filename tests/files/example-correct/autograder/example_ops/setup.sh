@@ -16,4 +16,4 @@ fi
 "$VENV/bin/pip" install -q --upgrade pip
 # a CPU-only torch build keeps the image small: add its --index-url to the next line if you want one
 "$VENV/bin/pip" install -q "$SOURCE/tensorgrade"
-"$VENV/bin/python" -c "import autograder.runner, torch; print('setup: tensorgrade ready, torch', torch.__version__)"
+"$VENV/bin/python" -c "import autograder.grading.runner, torch; print('setup: tensorgrade, torch', torch.__version__)"

@@ -1,14 +1,15 @@
 """The warm template: a clean process that has imported torch and the worker runtime, and forks workers.
 
-It is started by :mod:`autograder.warm` exactly like a cold worker (same bubblewrap allow-list,
-no network, the worker's own uid, rlimits, scrubbed environment; see ``sandbox.confine``), but
-runs ``python -m autograder.zygote CTL_FD MODE`` instead of the worker. It never runs student
+It is started by :mod:`autograder.sandbox.warm` exactly like a cold worker (same bubblewrap
+allow-list, no network, the worker's own uid, rlimits, scrubbed environment; see
+:func:`autograder.sandbox.launch.confine`), but runs ``python -m autograder.runtime.zygote CTL_FD
+MODE`` instead of the worker; its control messages are :mod:`autograder.protocol`'s. It never runs student
 code, never holds grader state, never runs a torch op (a child forked after a multithreaded op
 can hang) and never touches CUDA. It forks the next child ahead of time (a *spare*, which calls
 ``os.setsid()``, closes every inherited descriptor and reseeds its random generators); a
 ``spawn`` request on the control socket hands the spare its pipes and submission, and the child
 sets the request's rlimits, makes its own directory holding only the submission, sets the worker
-environment and torch's threads and runs :func:`autograder.worker_main.main`, hardening included.
+environment and torch's threads and runs :func:`autograder.runtime.worker.main`, hardening included.
 
 Isolation between students: a template serves **one child at a time** and is owned by one
 grading lane (one grader process). Children of a template share its uid and namespaces, so
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
-import json
 import os
 import select
 import shutil
@@ -36,17 +36,20 @@ import socket
 import sys
 import time
 
+from autograder import protocol
+from autograder.limits import Limits, apply_rlimits, worker_env
+
 MODES = ("ns", "uid", "group")  # what a sweep may kill: the PID namespace, the lane's uid, the child's group
-COLD_IMPORTS = ("torch", "numpy", "autograder.wire", "autograder.worker_main", "autograder.seccomp")  # as a cold worker
+# what a cold worker imports
+COLD_IMPORTS = ("torch", "numpy", "autograder.wire", "autograder.runtime.worker", "autograder.runtime.seccomp")
 # more than a cold worker loads: what torch imports lazily on first use of meta tensors, optimizers,
-# torch.func (1-2 s each time), and what a child needs to set itself up
-EXTRA_IMPORTS = ("autograder.sandbox", "torch._dynamo", "torch._refs", "torch._decomp", "torch.func", "numpy.random",
+# torch.func (1-2 s each time)
+EXTRA_IMPORTS = ("torch._dynamo", "torch._refs", "torch._decomp", "torch.func", "numpy.random",
                  "torch.utils.serialization")
 OPTIONAL = ("torchvision",)
 EXTRA_ADDRESS_SPACE = [0]  # bytes of address space the extra imports take: added to a child's RLIMIT_AS
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
 _IPC_RMID = 0
-_MAX_MESSAGE = 64 * 1024
 
 
 def _libc() -> ctypes.CDLL:
@@ -55,7 +58,7 @@ def _libc() -> ctypes.CDLL:
 
 def _send(ctl: socket.socket, message: dict) -> None:
     try:
-        ctl.send(json.dumps(message).encode())
+        ctl.send(protocol.encode_control(message))
     except OSError:
         pass  # the grader is gone; the loop sees EOF next
 
@@ -118,20 +121,18 @@ def _spare(inbox: socket.socket, ctl: socket.socket) -> dict | None:
     random.seed()  # a fresh interpreter seeds from the OS; forked children would all share one sequence
     numpy.random.seed()
     try:
-        data, fds, _, _ = socket.recv_fds(inbox, _MAX_MESSAGE, 8)
+        data, fds, _, _ = socket.recv_fds(inbox, protocol.MAX_CONTROL, 8)
     except OSError:
         return None
     inbox.close()
-    if not data or len(fds) != 5:
+    if not data or len(fds) != len(protocol.SPAWN_FDS):
         return None  # the template ended, or it is not a request
-    return {"request": json.loads(data), "fds": fds}
+    return {"request": protocol.decode_control(data), "fds": fds}
 
 
 def _become_worker(request: dict, fds: list[int], lane: str) -> None:
     """In the child, once given its student: become exactly what a cold worker is at its start, then serve."""
     req_fd, rep_fd, out_fd, cred_fd, source_fd = fds
-    from autograder.sandbox import Limits, apply_rlimits, worker_env
-
     limits = Limits(**request["limits"])
     rlimits = limits
     if limits.memory_bytes:
@@ -161,13 +162,13 @@ def _become_worker(request: dict, fds: list[int], lane: str) -> None:
 
     tempfile.tempdir = None
     sys.path[0] = workdir  # `python -m` puts the worker's directory first
-    sys.argv = [sys.modules["autograder.worker_main"].__file__, str(req_fd), str(rep_fd)]
+    sys.argv = [sys.modules["autograder.runtime.worker"].__file__, str(req_fd), str(rep_fd)]
     import torch
 
     torch.set_num_threads(limits.threads)  # required after fork: the template never ran an op
-    from autograder import worker_main
+    from autograder.runtime import worker
 
-    worker_main.main([str(req_fd), str(rep_fd)])  # never returns: os._exit
+    worker.main([str(req_fd), str(rep_fd)])  # never returns: os._exit
 
 
 def _fork_spare(ctl: socket.socket, lane: str) -> dict:
@@ -301,24 +302,24 @@ def serve(ctl: socket.socket, mode: str, lane: str) -> None:
             _, status = os.waitpid(child["pid"], 0)
             os.close(child["pidfd"])
             clean = sweep(mode, lane, child["pid"])
-            _send(ctl, {"id": child["id"], "exit": os.waitstatus_to_exitcode(status), "clean": clean})
+            _send(ctl, protocol.exited(child["id"], os.waitstatus_to_exitcode(status), clean))
             child = None
             if not clean:
                 return  # something survived the sweep: no other student may be forked next to it
         if ctl not in ready:
             continue
         try:
-            data, fds, _, _ = socket.recv_fds(ctl, _MAX_MESSAGE, 8)
+            data, fds, _, _ = socket.recv_fds(ctl, protocol.MAX_CONTROL, 8)
         except OSError:
             return
         if not data:
             return  # the grader is gone
-        request = json.loads(data)
-        if request.get("op") != "spawn" or child is not None or len(fds) != 5:
+        request = protocol.decode_control(data)
+        if request.get("op") != "spawn" or child is not None or len(fds) != len(protocol.SPAWN_FDS):
             for fd in fds:
                 os.close(fd)
             reason = "busy with another child" if child is not None else "malformed request"
-            _send(ctl, {"id": request.get("id"), "error": reason})
+            _send(ctl, protocol.refused(request.get("id"), reason))
             continue
         if spare is None:
             spare = _fork_spare(ctl, lane)
@@ -336,14 +337,14 @@ def serve(ctl: socket.socket, mode: str, lane: str) -> None:
             os.waitpid(spare["pid"], 0)
             os.close(spare["pidfd"])
             spare = None
-            _send(ctl, {"id": request.get("id"), "error": "the pre-forked worker was lost"})
+            _send(ctl, protocol.refused(request.get("id"), "the pre-forked worker was lost"))
             continue
         child, spare = {"pid": spare["pid"], "pidfd": spare["pidfd"], "id": request["id"]}, None
-        _send(ctl, {"id": request["id"], "spawned": child["pid"]})
+        _send(ctl, protocol.spawned(request["id"], child["pid"]))
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: ``python -m autograder.zygote CTL_FD MODE``."""
+    """Entry point: ``python -m autograder.runtime.zygote CTL_FD MODE``."""
     ctl = socket.socket(fileno=int(argv[0]))
     mode = argv[1] if len(argv) > 1 and argv[1] in MODES else "group"
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -361,10 +362,9 @@ def main(argv: list[str]) -> None:
         import torch
 
         # never torch.cuda.is_available() or any op here: is_initialized() only reads a flag
-        _send(ctl, {"ready": True, "pid": os.getpid(), "preloaded": loaded, "extra_address_space":
-                    EXTRA_ADDRESS_SPACE[0], "cuda_initialized": bool(torch.cuda.is_initialized())})
+        _send(ctl, protocol.ready(os.getpid(), loaded, EXTRA_ADDRESS_SPACE[0], bool(torch.cuda.is_initialized())))
     except BaseException as exc:  # noqa: BLE001 - reported to the grader, which falls back to cold workers
-        _send(ctl, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        _send(ctl, protocol.not_ready(f"{type(exc).__name__}: {exc}"))
         os._exit(1)
     try:
         serve(ctl, mode, os.getcwd())

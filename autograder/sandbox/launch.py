@@ -1,16 +1,16 @@
-"""How a worker process is started: fresh interpreter, scrubbed environment, rlimits, own group.
+"""How a confined process is launched: bubblewrap's allow-list, rlimits, its own uid and group; cold workers.
 
-The grader never forks itself to make a worker (it holds expected values and may hold a
-CUDA context); it starts ``python -m autograder.worker_main`` from nothing, in a temporary
-directory that holds only the submission. Each defence is one small function here
-(:func:`worker_env`, :func:`apply_rlimits`, :func:`drop_privileges`, :func:`bwrap_prefix`,
-:func:`confine`) so that other ways of starting workers reuse them; SECURITY.md explains them.
+The grader never forks itself to make a worker (it holds expected values and may hold a CUDA
+context); it starts ``python -m autograder.runtime.worker`` from nothing (:func:`start_cold`), or
+the warm template (:mod:`autograder.sandbox.warm`) the same way, in a temporary directory that
+holds only the submission. Each defence is one small function (:func:`bwrap_prefix`,
+:func:`confine`, and :mod:`autograder.limits`, :mod:`autograder.sandbox.isolation`) so that every
+way of starting workers reuses them; SECURITY.md explains them.
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -19,17 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.limits import PACKAGE_PARENT, SAFE_ENV, GiB, Limits, apply_rlimits, worker_env  # noqa: F401
-from autograder.isolation import (  # noqa: F401 - re-exported: part of how workers are started
+from autograder.limits import Limits, apply_rlimits, worker_env
+from autograder.sandbox.isolation import (
     NOBODY,
-    UID_BASE,
     Confinement,
     confinement,
     drop_privileges,
     kill_user_processes,
-    user_processes,
     worker_uid,
 )
+
 
 @dataclass
 class WorkerProcess:
@@ -75,9 +74,10 @@ class WorkerProcess:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-# all workers see of the grader (zygote.py and sandbox.py: a warm template forks workers and sets their rlimits)
-RUNTIME_FILES = ("__init__.py", "wire.py", "worker_main.py", "seccomp.py", "zygote.py", "sandbox.py",
-                 "isolation.py")
+# all a worker sees of the grader: the runtime and the bottom layer it imports (autograder/runtime/__init__.py maps it)
+RUNTIME_FILES = ("__init__.py", "wire.py", "protocol.py", "limits.py", "faults.py", "runtime/__init__.py",
+                 "runtime/worker.py", "runtime/zygote.py", "runtime/seccomp.py")
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_ROOT = "/opt/tensorgrade"  # where the runtime appears inside the sandbox
 
 
@@ -119,7 +119,6 @@ def bwrap_prefix(workdir: Path, limits: Limits | None = None) -> list[str]:
     limits = limits or Limits()
     size = str(limits.disk_bytes)
     prefix = Path(sys.prefix).resolve()
-    runtime = Path(__file__).resolve().parent
     args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--cap-drop", "ALL",
             "--uid", str(NOBODY), "--gid", str(NOBODY)]
     if confinement().no_nested_userns:
@@ -139,7 +138,7 @@ def bwrap_prefix(workdir: Path, limits: Limits | None = None) -> list[str]:
         if not str(env_dir).startswith("/usr"):
             args += ["--ro-bind", str(env_dir), str(env_dir)]
     for name in RUNTIME_FILES:
-        args += ["--ro-bind", str(runtime / name), f"{SANDBOX_ROOT}/autograder/{name}"]
+        args += ["--ro-bind", str(PACKAGE_DIR / name), f"{SANDBOX_ROOT}/autograder/{name}"]
     # grading data must not be readable inside (hw5's held-out test set is drawn from scikit-learn's bundled
     # digits, which sit in the mounted Python environment): an empty read-only tmpfs hides each such folder
     for hidden in hidden_data_dirs():
@@ -180,13 +179,16 @@ def confine(command: list[str], workdir: Path, limits: Limits) -> Launch:
     return Launch(command, env, preexec, how.separate_uid, sandboxed)
 
 
-def start_worker(submission_name: str, source_bytes: bytes, limits: Limits) -> WorkerProcess:
-    """Start a fresh worker in a new temporary directory that holds only the submission."""
+def start_cold(submission_name: str, source_bytes: bytes, limits: Limits) -> WorkerProcess:
+    """Start a fresh worker interpreter in a new temporary directory that holds only the submission.
+
+    What :func:`autograder.sandbox.start_worker` falls back to when no warm template can serve.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="tensorgrade-worker-"))
     (workdir / submission_name).write_bytes(source_bytes)
     req_r, req_w = os.pipe()
     rep_r, rep_w = os.pipe()
-    launch = confine([sys.executable, "-B", "-m", "autograder.worker_main", str(req_r), str(rep_w)], workdir, limits)
+    launch = confine([sys.executable, "-B", "-m", "autograder.runtime.worker", str(req_r), str(rep_w)], workdir, limits)
     popen = subprocess.Popen(
         launch.command,
         cwd=workdir,

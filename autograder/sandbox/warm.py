@@ -1,20 +1,20 @@
-"""Warm workers, grader side: start a worker by forking it from a warm template (:mod:`autograder.zygote`).
+"""Warm lanes, grader side: start a worker by forking it from a warm template (:mod:`autograder.runtime.zygote`).
 
 A cold worker imports torch before it can run one line (1-3 s); a child forked from a template
 that already did is ready in milliseconds. Each grader process keeps a template (one per kind of
 confinement; rlimits and threads each child sets for itself), its grading *lane*: a template
 serves one worker at a time and sweeps the lane before the next, so a fresh, equally confined
-worker serves every submission and nothing passes between students (see :mod:`autograder.zygote`).
+worker serves every submission and nothing passes between students (see :mod:`autograder.runtime.zygote`).
 Whenever a template cannot be used (warm workers turned off with ``Limits(warm=False)`` or
 ``TENSORGRADE_WARM=0``, a template that fails to start, dies or is busy) :func:`start_worker`
-falls back to the cold path, :func:`autograder.sandbox.start_worker`.
+falls back to the cold path, :func:`autograder.sandbox.launch.start_cold`. :func:`start_worker` is the one
+way the grader starts a worker.
 """
 
 from __future__ import annotations
 
 import atexit
 import dataclasses
-import json
 import os
 import select
 import shutil
@@ -27,8 +27,11 @@ import threading
 import time
 from pathlib import Path
 
-from autograder import sandbox
-from autograder.sandbox import Limits, WorkerProcess
+from autograder import protocol
+from autograder.limits import Limits
+from autograder.sandbox import launch
+from autograder.sandbox.isolation import kill_user_processes, worker_uid
+from autograder.sandbox.launch import WorkerProcess
 
 READY_TIMEOUT = 180.0  # importing torch on a busy 2-core machine can take this long
 REPLY_TIMEOUT = 10.0  # a template or a new child that takes longer is treated as broken
@@ -39,7 +42,7 @@ PER_CHILD_FIELDS = {"call_timeout", "load_timeout", "output_bytes", "max_output_
 # the template's own rlimits: wide, since a child can only lower what it inherits
 TEMPLATE_RLIMITS = {"cpu_seconds": 7 * 24 * 3600, "file_bytes": 2**40, "processes": 65536, "memory_bytes": None}
 MAX_LANES = 2  # templates kept per grader process (one per kind of confinement in use)
-TEMPLATE_MODULE = "autograder.zygote"
+TEMPLATE_MODULE = "autograder.runtime.zygote"
 
 _lanes: dict[tuple, Template] = {}
 _lock = threading.Lock()
@@ -64,7 +67,7 @@ class WarmChild:
 
     def __init__(self, template: Template, child_id: int, pid: int, stdout: object) -> None:
         self.template, self.id, self.pid, self.stdout = template, child_id, pid, stdout
-        self.args = ["autograder.zygote child", str(child_id)]
+        self.args = ["autograder.runtime.zygote child", str(child_id)]
         self.returncode: int | None = None
         self.killed = False  # killed by the grader: its exit report is on its way
 
@@ -111,18 +114,18 @@ class Template:
         self.lane = Path(tempfile.mkdtemp(prefix="tensorgrade-lane-"))
         self.log = tempfile.TemporaryFile(prefix="tensorgrade-template-")
         self.ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        launch = sandbox.confine([sys.executable, "-B", "-m", TEMPLATE_MODULE, str(theirs.fileno()), "?"],
-                                 self.lane, dataclasses.replace(limits, **TEMPLATE_RLIMITS))
-        self.mode = "ns" if launch.sandboxed else "uid" if launch.separate_uid else "group"
-        launch.command[-1] = self.mode
-        if launch.sandboxed and Path(launch.command[0]).name == "bwrap":
+        how = launch.confine([sys.executable, "-B", "-m", TEMPLATE_MODULE, str(theirs.fileno()), "?"],
+                             self.lane, dataclasses.replace(limits, **TEMPLATE_RLIMITS))
+        self.mode = "ns" if how.sandboxed else "uid" if how.separate_uid else "group"
+        how.command[-1] = self.mode
+        if how.sandboxed and Path(how.command[0]).name == "bwrap":
             # the template is the namespace's init: its children can neither kill nor stop it
-            launch.command.insert(1, "--as-pid-1")
-        self.popen = subprocess.Popen(launch.command, cwd=self.lane, env=launch.env, stdin=subprocess.DEVNULL,
+            how.command.insert(1, "--as-pid-1")
+        self.popen = subprocess.Popen(how.command, cwd=self.lane, env=how.env, stdin=subprocess.DEVNULL,
                                       stdout=subprocess.DEVNULL, stderr=self.log, pass_fds=(theirs.fileno(),),
-                                      start_new_session=True, preexec_fn=launch.preexec)
+                                      start_new_session=True, preexec_fn=how.preexec)
         theirs.close()
-        self.uid = sandbox.worker_uid(self.popen.pid) if launch.separate_uid else None  # its children's too
+        self.uid = worker_uid(self.popen.pid) if how.separate_uid else None  # its children's too
         self.ready: dict | None = None
         self.child: WarmChild | None = None
         self.spawned = 0
@@ -142,7 +145,7 @@ class Template:
         if not data:
             self._break("the template process ended")
             return None
-        return json.loads(data)
+        return protocol.decode_control(data)
 
     def _break(self, why: str) -> None:
         self.broken = self.broken or why
@@ -218,10 +221,10 @@ class Template:
             view = memoryview(source_bytes)
             while view:
                 view = view[os.write(source, view):]
-            request = {"op": "spawn", "id": child_id, "name": submission_name, "limits": dataclasses.asdict(limits)}
+            request = protocol.spawn(child_id, submission_name, dataclasses.asdict(limits))
             theirs = [req_r, rep_w, out_w, cred_theirs.fileno(), source]
             try:
-                socket.send_fds(self.ctl, [json.dumps(request).encode()], theirs)
+                socket.send_fds(self.ctl, [protocol.encode_control(request)], theirs)
             except OSError as exc:
                 self._break(f"the template did not take the request ({exc})")
             finally:
@@ -278,7 +281,7 @@ class Template:
                 except subprocess.TimeoutExpired:
                     pass
             if self.uid is not None:
-                sandbox.kill_user_processes(self.uid)
+                kill_user_processes(self.uid)
             self.log.close()
             shutil.rmtree(self.lane, ignore_errors=True)
 
@@ -324,7 +327,7 @@ def start_worker(submission_name: str, source_bytes: bytes, limits: Limits) -> W
                 _why_cold.append(str(exc))  # it never started: don't pay for that again in this process
         except OSError:
             pass
-    return sandbox.start_worker(submission_name, source_bytes, limits)
+    return launch.start_cold(submission_name, source_bytes, limits)
 
 
 def why_cold() -> str | None:

@@ -1,4 +1,4 @@
-"""Turn a solution file with markers into the student stub.
+"""Solution markers: turn a solution file into the student stub, and find the lines that are solution.
 
 ``# BEGIN SOLUTION`` … ``# END SOLUTION`` blocks become ``raise NotImplementedError(...)`` at
 the marker's indentation; a line ending in ``# SOLUTION`` becomes the same raise (for a

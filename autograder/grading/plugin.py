@@ -3,13 +3,12 @@
 Graders are ordinary pytest files. They reach the submission only through the ``student``
 fixture (a proxy into the worker), mark their worth with ``@pytest.mark.points(n)`` and their
 visibility with ``@pytest.mark.visibility("hidden")``, and give partial credit with the
-``credit`` fixture. Scores are decided here, in the trusted process.
+``credit`` fixture. Scores are decided here, in the trusted process. What one run grades lives in
+pytest's stash (:data:`CONTEXT`), put there by :class:`Grading`, the object the runner registers.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,13 +16,19 @@ from typing import Any
 import pytest
 import torch
 
+from autograder import scoring
 from autograder.checks import Mistake, diagrams_of
 from autograder.diagrams import MAX_PER_TEST
 from autograder.diagrams import text as diagram_text
-from autograder.proxy import Session, StudentFault, StudentProxy
-from autograder.results import VISIBILITIES, TestResult
+from autograder.faults import StudentFault
+from autograder.grading.results import VISIBILITIES, TestResult
+from autograder.grading.session import Session
+from autograder.proxy import StudentProxy
+from autograder.scoring import earned
 
-NO_CUDA = "no CUDA device here: GPU cases are skipped and left out of this run's max score"
+NO_CUDA = ("no CUDA device on this machine: CUDA cases were not run, and the CPU cases carry the points of "
+           "device tests (the maximum is the same on every machine)")
+COUNTED = (Mistake, StudentFault)  # what fails a case or a test; anything else is a bug in the grader
 
 
 @dataclass
@@ -35,70 +40,52 @@ class GradingContext:
     default_visibility: str = "visible"
     results: list[TestResult] = field(default_factory=list)
     grader_errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the student (e.g. a notebook cell that raised)
+    instructor_notes: list[str] = field(default_factory=list)  # for the instructor (report, terminal, gradebook)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-CONTEXT: GradingContext | None = None
-
-
-class Credit:
-    """Partial credit inside one test: the fraction of cases that passed."""
+class Credit(scoring.Credit):
+    """The ``credit`` fixture: partial credit (:class:`autograder.scoring.Credit`) and the pictures of failed cases."""
 
     def __init__(self) -> None:
-        self.passed = 0
-        self.failures: list[str] = []
-        self.reasons: list[str] = []  # the failures without their labels, to merge identical ones
+        super().__init__(COUNTED)
         self.diagrams: list[dict] = []  # diagrams: pictures of the failed cases (autograder/diagrams.py)
 
-    @contextlib.contextmanager
-    def case(self, label: str) -> Iterator[None]:
-        """A case fails on a Mistake or anything the student's code did; grader bugs propagate."""
-        try:
-            yield
-        except (Mistake, StudentFault) as exc:
-            self.failures.append(f"{label}: {exc}" if label else str(exc))
-            self.reasons.append(str(exc))
-            self.diagrams += [d for d in diagrams_of(exc) if d not in self.diagrams]  # diagrams
-        else:
-            self.passed += 1
-
-    @property
-    def used(self) -> bool:
-        return bool(self.passed or self.failures)
-
-    @property
-    def total(self) -> int:
-        return self.passed + len(self.failures)
-
-    def fraction(self) -> float:
-        return self.passed / self.total if self.total else 0.0
-
-    def feedback(self, limit: int = 3) -> str:
-        if not self.failures:
-            return ""
-        if len(set(self.reasons)) == 1 and not self.passed:
-            return self.reasons[0] if self.total == 1 else f"all {self.total} cases failed: {self.reasons[0]}"
-        lines = [f"{len(self.failures)} of {self.total} cases failed:"]
-        lines += [f"- {f}" for f in self.failures[:limit]]
-        if len(self.failures) > limit:
-            lines.append(f"- … and {len(self.failures) - limit} more")
-        return "\n".join(lines)
+    def fail(self, label: str, exc: BaseException) -> None:
+        super().fail(label, exc)
+        self.diagrams += [d for d in diagrams_of(exc) if d not in self.diagrams]  # diagrams
 
 
-def _context() -> GradingContext:
-    if CONTEXT is None:
+CONTEXT = pytest.StashKey[GradingContext]()
+_RECORDED = pytest.StashKey[bool]()  # on an item: its result is in
+
+
+class Grading:
+    """Registered with ``pytest.main(plugins=[...])`` by the runner: puts this run's context in the stash."""
+
+    def __init__(self, context: GradingContext) -> None:
+        self.context = context
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[CONTEXT] = self.context
+
+
+def _context(config: pytest.Config) -> GradingContext:
+    context = config.stash.get(CONTEXT, None)
+    if context is None:
         raise RuntimeError("graders run only through tensorgrade (no grading context is set)")
-    return CONTEXT
+    return context
 
 
 # ---------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="session")
-def student() -> StudentProxy:
+def student(request: pytest.FixtureRequest) -> StudentProxy:
     """The submission, reachable only through calls into the worker."""
-    return StudentProxy(_context().session)
+    return StudentProxy(_context(request.config).session)
 
 
 @pytest.fixture
@@ -108,20 +95,17 @@ def credit() -> Credit:
 
 
 @pytest.fixture
-def extra_data() -> dict:
+def extra_data(request: pytest.FixtureRequest) -> dict:
     """Data a grader attaches to the report (e.g. a training curve for plots)."""
-    return _context().extra
-
-
-def cuda_available() -> bool:
-    return torch.cuda.is_available()
+    return _context(request.config).extra
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``device`` runs every test on CPU, and on CUDA where there is one."""
     if "device" in metafunc.fixturenames:
         params = [pytest.param("cpu", id="cpu"),
-                  pytest.param("cuda", id="cuda", marks=pytest.mark.skipif(not cuda_available(), reason=NO_CUDA))]
+                  pytest.param("cuda", id="cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                                           reason=NO_CUDA))]
         metafunc.parametrize("device", params)
 
 
@@ -135,8 +119,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # a function that timed out in an earlier test gets a fresh chance in this one
-    if CONTEXT is not None:
-        CONTEXT.session.timed_out.clear()
+    context = item.config.stash.get(CONTEXT, None)
+    if context is not None:
+        context.session.timed_out.clear()
 
 
 def _display_name(item: pytest.Item) -> str:
@@ -149,6 +134,18 @@ def _display_name(item: pytest.Item) -> str:
     return f"{base} [{callspec.id}]" if callspec is not None and callspec.id else base
 
 
+def _device_share(item: pytest.Item) -> float:
+    """The part of a test's points one of its device cases carries: a device test is worth its points in all.
+
+    The devices that can run here share them (CPU alone on a machine without CUDA), so an
+    assignment's maximum is the same on every machine and no student loses points to its hardware.
+    """
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "device" not in callspec.params:
+        return 1.0
+    return 1.0 / (2 if torch.cuda.is_available() else 1)
+
+
 def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
     marker = item.get_closest_marker(name)
     return marker.args[0] if marker is not None and marker.args else default
@@ -158,14 +155,14 @@ def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
-    ctx = CONTEXT
+    ctx = item.config.stash.get(CONTEXT, None)
     if ctx is None:
         return
     if call.when == "setup" and report.passed:
         return
-    if call.when == "teardown" and (report.passed or getattr(item, "_tg_recorded", False)):
+    if call.when == "teardown" and (report.passed or item.stash.get(_RECORDED, False)):
         return
-    points = float(_marker_arg(item, "points", 1))
+    points = float(_marker_arg(item, "points", 1)) * _device_share(item)
     visibility = _marker_arg(item, "visibility", ctx.default_visibility)
     if visibility not in VISIBILITIES:
         visibility = "visible"
@@ -176,19 +173,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         result.status = "skipped"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         result.output = reason.removeprefix("Skipped: ")
-        if reason.endswith(NO_CUDA) and NO_CUDA not in ctx.notes:
-            ctx.notes.append(NO_CUDA)
+        if reason.endswith(NO_CUDA):
+            # for the instructor (report, terminal, gradebook), not in every student's feedback
+            result.max_score, result.output = 0.0, "not run: no CUDA device on this machine"
+            if NO_CUDA not in ctx.instructor_notes:
+                ctx.instructor_notes.append(NO_CUDA)
     elif call.excinfo is None:
+        result.score = earned(points, credit, stopped=False)
         if credit is not None and credit.used and credit.failures:
-            result.score = points * credit.fraction()
             result.output = credit.feedback()
         else:
-            result.status, result.score = "passed", points
+            result.status = "passed"
     else:
         exc = call.excinfo.value
-        if isinstance(exc, (Mistake, StudentFault)):
-            done = credit.fraction() * credit.total / (credit.total + 1) if credit and credit.used else 0.0
-            result.score = points * done
+        if isinstance(exc, COUNTED):
+            result.score = earned(points, credit, stopped=True)
             result.output = "\n".join(filter(None, [str(exc), credit.feedback() if credit else ""]))
         else:
             result.status = "error"
@@ -201,9 +200,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         result.diagrams = [d for i, d in enumerate(found) if d["kind"] not in kinds[:i]][:MAX_PER_TEST]
         if result.diagrams:
             result.output = "\n\n".join([result.output, *map(diagram_text, result.diagrams)])
-    item._tg_recorded = True
+    item.stash[_RECORDED] = True
     ctx.results.append(result)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    session.config._tg_started = time.perf_counter()

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import plugin, warm
 from autograder.assignment import Assignment
-from autograder.proxy import Session
-from autograder.results import Report
-from autograder.sandbox import Limits
+from autograder.grading import plugin
+from autograder.grading.results import Report
+from autograder.grading.session import Session
+from autograder.limits import Limits
+from autograder.sandbox import warm
 from autograder.submission import load_submission
 
 
@@ -35,13 +36,10 @@ def grade(assignment: Assignment, submission_path: str | Path, *, public: bool =
     _freeze_imports()
     with Session(submission, limits) as session:
         context = plugin.GradingContext(session=session, assignment=assignment)
-        plugin.CONTEXT = context
-        try:
-            exit_code = _run_pytest(tests_dir, public, select)
-        finally:
-            plugin.CONTEXT = None
+        exit_code = _run_pytest(tests_dir, public, select, plugin.Grading(context))
     report.tests = context.results
     report.notes = context.notes
+    report.instructor_notes = context.instructor_notes
     report.grader_errors = context.grader_errors
     report.extra = context.extra
     report.problem = submission.problem or session.load_error
@@ -85,14 +83,14 @@ def _forget_look_alike_tests(tests_dir: Path) -> None:
             del sys.modules[path.stem]
 
 
-def _run_pytest(tests_dir: Path, public: bool, select: str | None) -> int:
+def _run_pytest(tests_dir: Path, public: bool, select: str | None, grading: plugin.Grading) -> int:
     pattern = "test_public*.py" if public else "test_*.py"
     _forget_look_alike_tests(tests_dir)
-    args = [str(tests_dir), "-p", "autograder.plugin", *(f"-pno:{name}" for name in UNUSED_PLUGINS),
+    args = [str(tests_dir), "-p", "autograder.grading.plugin", *(f"-pno:{name}" for name in UNUSED_PLUGINS),
             "--assert=plain", "--import-mode=importlib", "-q", "-o", f"python_files={pattern}",
             "-o", "addopts=", "--rootdir", str(tests_dir), "--confcutdir", str(tests_dir), "-c", "/dev/null"]
     if select:
         args += ["-k", select]
     # pytest's own terminal output is noise here: our report is the output
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return pytest.main(args)
+        return pytest.main(args, plugins=[grading])

@@ -1,4 +1,4 @@
-"""A graded submission as data: per-test results, Gradescope's results.json, a terminal table."""
+"""A graded submission as data: per-test results and Gradescope's results.json (render.py draws the table)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class TestResult:
 
     @property
     def counted(self) -> bool:
-        """Skipped tests (e.g. CUDA cases without a GPU) are left out of max_score."""
+        """Skipped tests (e.g. CUDA cases on a machine without one, which carry no points) are left out."""
         return self.status != "skipped"
 
 
@@ -41,7 +41,8 @@ class Report:
     submission: str
     tests: list[TestResult] = field(default_factory=list)
     execution_time: float = 0.0
-    notes: list[str] = field(default_factory=list)  # e.g. "CUDA cases skipped: no GPU"
+    notes: list[str] = field(default_factory=list)  # for the student, e.g. a notebook cell that raised
+    instructor_notes: list[str] = field(default_factory=list)  # e.g. CUDA cases not run here: never in the feedback
     problem: str | None = None  # the submission could not be run at all
     grader_errors: list[str] = field(default_factory=list)  # bugs on our side, never the student's
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. hw5's training curve
@@ -86,47 +87,3 @@ class Report:
     def write_json(self, path: str | Path, gradescope: bool = True) -> None:
         data = self.to_gradescope() if gradescope else self.to_dict()
         Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-def render_report(report: Report, console: Any = None, show_output: bool = True) -> None:
-    """A readable per-test table in the terminal."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    table = Table(title=f"{report.assignment}: {report.submission}", title_justify="left", show_lines=False)
-    table.add_column("test", overflow="fold")
-    table.add_column("points", justify="right")
-    table.add_column("feedback", overflow="fold", max_width=90)
-    pictures = []  # diagrams: printed under the table, where no column width folds their alignment
-    for t in report.tests:
-        mark = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[yellow]–[/]",
-                "error": "[magenta]![/]"}[t.status]
-        points = "skipped" if not t.counted else f"{t.score:g}/{t.max_score:g}"
-        output = t.output
-        for spec in t.diagrams if show_output else ():
-            drawn = diagram_text(spec)
-            output = output.replace("\n\n" + drawn, "", 1)
-            pictures.append((t.name, drawn))
-        table.add_row(f"{mark} {t.name}", points, _escape(output) if show_output else "")
-    console.print(table)
-    for name, drawn in pictures:
-        console.print(f"[red]✗[/] [bold]{_escape(name)}[/]")
-        console.print(_escape(drawn), soft_wrap=True, highlight=False)
-    for note in report.notes:
-        console.print(f"[yellow]note:[/] {_escape(note)}")
-    if report.problem:
-        console.print(f"[red]problem:[/] {_escape(report.problem)}")
-    console.print(f"[bold]score {report.score:g} / {report.max_score:g}[/]  ({report.execution_time:.1f} s)")
-
-
-def diagram_text(spec: dict) -> str:  # diagrams
-    from autograder.diagrams import text
-
-    return text(spec)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)

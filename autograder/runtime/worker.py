@@ -1,9 +1,11 @@
 """The worker: the only process that runs student code.
 
 It imports one submission and answers requests from the trusted grader over two pipes:
-call a function, read an attribute, run a trusted grader-side helper, iterate a handle.
-Replies are plain data (see :mod:`autograder.wire`); everything else stays here behind a
-handle. Nothing in this process decides a score.
+call a function, read an attribute, run a trusted grader-side helper, iterate a handle
+(the messages are :mod:`autograder.protocol`'s). Replies are plain data (see
+:mod:`autograder.wire`); everything else stays here behind a handle. Nothing in this process
+decides a score. ``python -m autograder.runtime.worker REQ_FD REP_FD`` starts a cold one; the
+warm template (:mod:`autograder.runtime.zygote`) forks them.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import traceback
 import types
 from typing import Any
 
-from autograder import wire
+from autograder import protocol, wire
 
 MAX_MESSAGE = 2000  # characters of an exception message sent back
+_OWN_FILES = {__file__, wire.__file__}  # frames of ours are noise to a student
 
 
 def _safe_text(obj: Any, limit: int = MAX_MESSAGE) -> str:
@@ -36,12 +39,12 @@ def _error(exc: BaseException) -> dict:
         names = [k.__name__ for k in type(exc).__mro__ if k.__module__ == "builtins"]
         tb = traceback.extract_tb(exc.__traceback__)
         # only frames from student code are useful to a student; ours are noise
-        frames = [f for f in tb if not f.filename.endswith(("worker_main.py", "wire.py"))]
+        frames = [f for f in tb if f.filename not in _OWN_FILES]
         lines = [f"line {f.lineno}, in {f.name}: {f.line or ''}".strip()[:300] for f in frames[-5:]]
-        return {"type": _safe_text(type(exc).__name__, 200), "builtins": [str(n) for n in names],
-                "message": _safe_text(exc), "where": lines}
+        return protocol.error_info(_safe_text(type(exc).__name__, 200), _safe_text(exc), [str(n) for n in names],
+                                   lines)
     except BaseException:  # noqa: BLE001 - an exception class built to break introspection
-        return {"type": _safe_text(type(exc).__name__, 200), "builtins": [], "message": _safe_text(exc), "where": []}
+        return protocol.error_info(_safe_text(type(exc).__name__, 200), _safe_text(exc))
 
 
 class MissingFunction(Exception):
@@ -90,10 +93,10 @@ class Worker:
                 if isinstance(exc, SystemExit):
                     error["message"] = f"sys.exit({_safe_text(exc.code, 200)}) was called at import time"
                 if len(req["cells"]) == 1:
-                    return {"ok": False, "error": error}
+                    return protocol.failure(error)
                 warnings.append({"cell": index, "error": error})
         names = sorted(k for k, v in module.__dict__.items() if callable(v) and not k.startswith("_"))
-        return {"ok": True, "value": {"names": names, "cell_errors": warnings}}
+        return protocol.ok({"names": names, "cell_errors": warnings})
 
     def target(self, req: dict) -> Any:
         target = req.get("target")
@@ -104,8 +107,7 @@ class Worker:
         return self.resolve(wire.Ref(target))
 
     def op_getattr(self, req: dict) -> dict:
-        value = getattr(self.target(req), req["name"])
-        return {"ok": True, "value": value}
+        return protocol.ok(getattr(self.target(req), req["name"]))
 
     def op_call(self, req: dict) -> dict:
         fn = self.target(req)
@@ -116,48 +118,43 @@ class Worker:
             fn = getattr(fn, name)
         args, kwargs = req["args"], req["kwargs"]
         result = fn(*args, **kwargs)
-        reply = {"ok": True, "value": result}
-        if req.get("return_args"):
-            reply["args"], reply["kwargs"] = args, kwargs
-        return reply
+        return protocol.ok(result, args=args, kwargs=kwargs) if req.get("return_args") else protocol.ok(result)
 
     def op_trusted(self, req: dict) -> dict:
         """Run grader-shipped code in a namespace of its own (never the student's)."""
         namespace: dict[str, Any] = {"__name__": "tensorgrade_trusted"}
         exec(compile(req["source"], "<grader helper>", "exec"), namespace)  # noqa: S102
-        result = namespace[req["name"]](*req["args"], **req["kwargs"])
-        return {"ok": True, "value": result}
+        return protocol.ok(namespace[req["name"]](*req["args"], **req["kwargs"]))
 
     def op_builtin(self, req: dict) -> dict:
         obj = self.target(req)
         name = req["name"]
         if name == "next":
             try:
-                return {"ok": True, "value": next(obj)}
+                return protocol.ok(next(obj))
             except StopIteration:
-                return {"ok": True, "value": None, "stop": True}
+                return protocol.ok(None, stop=True)
         fn = {"iter": iter, "len": len, "repr": repr, "bool": bool}[name]
-        return {"ok": True, "value": fn(obj)}
+        return protocol.ok(fn(obj))
 
     def op_release(self, req: dict) -> dict:
         for ref in req["ids"]:
             self.handles.pop(ref, None)
-        return {"ok": True, "value": None}
+        return protocol.ok(None)
 
     def op_ping(self, req: dict) -> dict:
-        return {"ok": True, "value": os.getpid()}
+        return protocol.ok(os.getpid())
 
     def handle(self, req: dict) -> dict:
-        op = getattr(self, "op_" + str(req.get("op")), None)
+        op = getattr(self, "op_" + str(req.get("op")), None) if req.get("op") in protocol.OPS else None
         if op is None:
-            return {"ok": False, "error": {"type": "ProtocolError", "builtins": [],
-                                           "message": f"unknown op {req.get('op')!r}", "where": []}}
+            return protocol.failure(protocol.error_info("ProtocolError", f"unknown op {str(req.get('op'))[:100]!r}"))
         try:
             return op(req)
         except SystemExit as exc:
-            return {"ok": False, "error": {**_error(exc), "message": f"sys.exit({_safe_text(exc.code)}) was called"}}
+            return protocol.failure({**_error(exc), "message": f"sys.exit({_safe_text(exc.code)}) was called"})
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-            return {"ok": False, "error": _error(exc)}
+            return protocol.failure(_error(exc))
 
     def encode_reply(self, reply: dict, seq: Any = None) -> bytes:
         """The reply as one frame, tagged with the request's sequence number.
@@ -172,11 +169,11 @@ class Worker:
             message = (f"the value is {exc.nbytes / 2**20:,.0f} MiB once serialised, more than the "
                        f"{wire.MAX_FRAME_BYTES // 2**20} MiB a reply may hold; a small view of a huge tensor carries "
                        "its whole storage, so return a .clone() of just what is asked for")
-            error = {"type": "ValueTooLarge", "builtins": [], "message": message, "where": []}
+            error = protocol.error_info("ValueTooLarge", message)
         except BaseException as exc:  # noqa: BLE001 - e.g. a value nested too deep, or a __len__ that raises
             message = f"the value could not be sent back: {_safe_text(exc)}"
             error = {**_error(exc), "type": "UnsendableValue", "message": message}
-        return wire.dumps({"ok": False, "error": error, "seq": seq})
+        return wire.dumps({**protocol.failure(error), "seq": seq})
 
 
 def serve(req_fd: int, rep_fd: int) -> None:
@@ -200,8 +197,8 @@ def serve(req_fd: int, rep_fd: int) -> None:
         if type(request) is not dict:
             return
         if missing:
-            reply = {"ok": False, "error": {"type": "LookupError", "builtins": ["LookupError", "Exception"],
-                                            "message": f"no object with handle {missing[0]}", "where": []}}
+            reply = protocol.failure(protocol.error_info("LookupError", f"no object with handle {missing[0]}",
+                                                         ["LookupError", "Exception", "BaseException"]))
         else:
             reply = worker.handle(request)
         if os.getpid() != owner:
@@ -237,7 +234,7 @@ def harden() -> dict[str, bool]:
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
     builtins.input = lambda *a: (_ for _ in ()).throw(EOFError("input() is not available while grading"))
     try:
-        from autograder.seccomp import block_network
+        from autograder.runtime.seccomp import block_network
 
         filtered = block_network()
     except Exception:  # noqa: BLE001 - an odd libc: fall back to the audit hook below
@@ -249,7 +246,7 @@ def harden() -> dict[str, bool]:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: ``python -m autograder.worker_main REQ_FD REP_FD``."""
+    """Entry point: ``python -m autograder.runtime.worker REQ_FD REP_FD``."""
     req_fd, rep_fd = int(argv[0]), int(argv[1])
     try:
         harden()
