@@ -40,8 +40,13 @@ def add_course_option(parser: argparse.ArgumentParser) -> None:
 
 
 def registered_verbs() -> tuple[str, ...]:
-    """Modules that installed packages registered as verbs (entry point group ``tensorgrade.commands``)."""
-    return tuple(sorted({ep.value for ep in importlib.metadata.entry_points(group=VERB_GROUP)}))
+    """Modules that installed packages registered as verbs (entry point group ``tensorgrade.commands``).
+
+    Every distribution found is read, not only the first of each name: a checkout's stale
+    ``*.egg-info`` on the path must not hide the installed metadata.
+    """
+    return tuple(sorted({ep.value for dist in importlib.metadata.distributions() for ep in dist.entry_points
+                         if ep.group == VERB_GROUP}))
 
 
 def build_parser() -> argparse.ArgumentParser:
