@@ -64,6 +64,9 @@ OPERATOR_CASES = [
                                                  "return torch.mm(x, y)"}),
     ("dtype", "return x.to(torch.float64)", {"return x.to(torch.float32)"}),
     ("numel_len", "return x.numel()", {"return len(x)"}),
+    ("numpy_bridge", "return torch.tensor(x)", {"return torch.from_numpy(x)"}),
+    ("numpy_bridge", "return torch.tensor(x, dtype=torch.float32)", set()),
+    ("numpy_bridge", "return torch.from_numpy(x).float()", set()),
     ("storage", "return x.untyped_storage().data_ptr()", {"return x.data_ptr()"}),
     ("best_weights", "best = copy.deepcopy(x.state_dict())\nreturn best", {"best = x.state_dict()"}),
 ]

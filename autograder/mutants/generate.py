@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from autograder.mutants.operators import OPERATORS, Context, Operator
 
@@ -75,7 +75,7 @@ class _ScalarNames(cst.CSTVisitor):
 class _Sites(cst.CSTVisitor):
     """Walks the module and asks every operator about every node inside a solution region."""
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
     def __init__(self, module: cst.Module, regions: list[tuple[int, int]], operators: list[Operator],
                  uses_autograd: bool) -> None:
@@ -120,7 +120,8 @@ class _Sites(cst.CSTVisitor):
             if line is not None:
                 function = ".".join(scope[0] for scope in self.scopes) or "<module>"
                 scalars, params = self.scopes[-1][1:] if self.scopes else (frozenset(), frozenset())
-                ctx = Context(self.module, function, scalars, self.uses_autograd, params)
+                ctx = Context(self.module, function, scalars, self.uses_autograd, params,
+                              self.get_metadata(ParentNodeProvider, node, None))
                 for op in wanted:
                     for replacement, description in op.apply(node, ctx):
                         self.sites.append((op, node, replacement, description, function, line))

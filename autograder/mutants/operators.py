@@ -31,6 +31,7 @@ class Context:
     scalars: frozenset[str] = frozenset()  # names bound to number literals in the current function
     uses_autograd: bool = False  # the module mentions backward/autograd/requires_grad
     params: frozenset[str] = frozenset()  # the current function's parameter names
+    parent: cst.CSTNode | None = None  # the node that holds this one
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -303,6 +304,20 @@ def storage(node: cst.Call, ctx: Context) -> Yield:
 def numel_len(node: cst.Call, ctx: Context) -> Yield:
     if method_call(node, ("numel",)) and not node.args:
         yield expr(f"len({ctx.code(receiver(node))})"), None
+
+
+NUMPY_BRIDGES = {"torch.tensor": ("torch.from_numpy",), "torch.from_numpy": ("torch.tensor",),
+                 "torch.as_tensor": ("torch.tensor",)}
+
+
+@operator("numpy_bridge", "copy <-> share an array's memory: torch.tensor(arr) <-> torch.from_numpy(arr)", cst.Call)
+def numpy_bridge(node: cst.Call, ctx: Context) -> Yield:
+    name = dotted(node.func)
+    if isinstance(ctx.parent, cst.Attribute):
+        return  # `torch.from_numpy(a).permute(...).float()`: what follows decides whether memory is shared
+    if name in NUMPY_BRIDGES and len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star:
+        for other in NUMPY_BRIDGES[name]:
+            yield node.with_changes(func=expr(other)), None
 
 
 @operator("view_reshape", "view() <-> reshape()", cst.Call)
