@@ -159,6 +159,11 @@ def test_test_labels_never_reach_the_worker(monkeypatch):
     assert any(t.shape == (360, 8, 8) for t in shipped)  # the test images do go to the worker
     assert not any(t.numel() == len(test_y) and torch.equal(t.reshape(-1).long(), test_y) for t in shipped)
     assert not any(t.dtype == torch.int64 and t.numel() == len(test_y) for t in shipped)
+    # and no image that reaches the worker is one of the public digits: every one went through the disguise
+    public = datasets.load_digits_split(seed=0)
+    known = {tuple(r) for part in (public.train_x, public.val_x, public.test_x) for r in part.reshape(-1, 64).tolist()}
+    images = [t for t in shipped if t.is_floating_point() and t.shape[-2:] == (8, 8)]
+    assert images and not any(tuple(r) in known for t in images for r in t.reshape(-1, 64).tolist())
 
 
 def test_grade_with_a_data_root_judges_on_its_mnist_files(tmp_path, monkeypatch):
