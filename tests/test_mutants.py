@@ -157,7 +157,9 @@ def test_mutants_file_roundtrip_and_messages(tmp_path):
     assert marks.recorded_score == 0.9678 and marks.recorded_survivors == ["f:slice:aaaa0000"]
     assert path.read_text().startswith("# header\nrecorded_score = 0.9678\n")
     equivalents.record(path, 1.0, [])
+    equivalents.record(path, 1.0, [])
     assert equivalents.load(path).recorded_survivors == [] and path.read_text().count("recorded_score") == 1
+    assert "\n\n\n" not in path.read_text()
     path.write_text('[[equivalent]]\nid = "f:dim:1234abcd"\n')
     with pytest.raises(equivalents.BadMutantsFile, match="needs a reason"):
         equivalents.load(path)

@@ -85,6 +85,8 @@ def record(path: Path, score: float, survivors: list[str]) -> None:
     at = 0
     while at < len(lines) and lines[at].startswith("#"):
         at += 1
+    while at < len(lines) and not lines[at].strip():
+        del lines[at]  # the block brings its own blank line
     # rounded down, so that the same run read back is never "below the recorded score"
     block = f"recorded_score = {math.floor(score * 10000) / 10000:.4f}\n"
     block += "recorded_survivors = [" + "".join(f"\n    {_toml_string(s)}," for s in sorted(survivors))
