@@ -19,7 +19,7 @@ from typing import Any
 
 # ---------------------------------------------------------------- grader -> worker
 
-OPS = ("load", "call", "getattr", "trusted", "builtin", "release", "ping")
+OPS = ("load", "call", "getattr", "trusted", "builtin", "ping")
 BUILTINS = ("iter", "next", "len", "repr", "bool")  # what ``builtin`` may apply to a handle
 
 

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from autograder import proxy, wire  # noqa: E402
+from autograder import protocol, proxy, wire  # noqa: E402
 from autograder.assignment import all_assignments, load_assignment  # noqa: E402
-from autograder.grading import runner
+from autograder.grading import runner  # noqa: E402
 from autograder.grading.session import Session  # noqa: E402
 from autograder.limits import Limits  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
@@ -41,7 +41,7 @@ def per_call(calls: int) -> None:
     with Session(load_submission(hw1.solution, hw1.module), Limits()) as session:
         session.ensure_started()
         x = torch.arange(15.0).reshape(3, 5)
-        kinds = {"ping": lambda: session._exchange({"op": "ping"}, 10),
+        kinds = {"ping": lambda: session._exchange(protocol.ping(), 10),
                  "row_view(x, 1), result and arguments back": lambda: session.call("row_view", (x, 1), {},
                                                                                     return_args=True)}
         for label, call in kinds.items():
@@ -105,14 +105,14 @@ def calls_per_assignment() -> None:
         counted[0] += 1
         return real(self, request, timeout)
 
-    proxy.Session._exchange = counting  # type: ignore[method-assign]
+    Session._exchange = counting  # type: ignore[method-assign]
     try:
         for assignment in all_assignments():
             counted[0] = 0
             runner.grade(assignment, assignment.solution)
             print(f"{assignment.name:18} {counted[0]:4d} round trips to grade the reference")
     finally:
-        proxy.Session._exchange = real  # type: ignore[method-assign]
+        Session._exchange = real  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from autograder import protocol  # noqa: E402
 from autograder.assignment import load_assignment  # noqa: E402
 from autograder.grading import runner  # noqa: E402
 from autograder.grading.session import Session  # noqa: E402
@@ -37,7 +38,7 @@ def start_and_call(assignment, limits) -> float:
     submission = load_submission(assignment.solution, assignment.module)
     started = time.perf_counter()
     with Session(submission, limits) as session:
-        session.request({"op": "ping"}, "ping")
+        session.request(protocol.ping(), "ping")
         return time.perf_counter() - started
 
 

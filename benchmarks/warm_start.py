@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import wire  # noqa: E402
+from autograder import protocol, wire  # noqa: E402
 from autograder.limits import Limits  # noqa: E402
-from autograder.sandbox import launch, warm
+from autograder.sandbox import launch, warm  # noqa: E402
 
 SUBMISSION = b"import torch\n\ndef double(x):\n    return x * 2\n"
 
@@ -28,7 +28,7 @@ SUBMISSION = b"import torch\n\ndef double(x):\n    return x * 2\n"
 def first_reply(start) -> tuple[float, str]:
     started = time.perf_counter()
     worker = start("storage.py", SUBMISSION, LIMITS)
-    wire.write_frame(worker.req_fd, wire.dumps({"op": "ping", "seq": 1}))
+    wire.write_frame(worker.req_fd, wire.dumps({**protocol.ping(), "seq": 1}))
     reply = wire.loads(wire.read_frame(worker.rep_fd))
     seconds = time.perf_counter() - started
     assert reply["ok"], reply

@@ -137,11 +137,6 @@ class Worker:
         fn = {"iter": iter, "len": len, "repr": repr, "bool": bool}[name]
         return protocol.ok(fn(obj))
 
-    def op_release(self, req: dict) -> dict:
-        for ref in req["ids"]:
-            self.handles.pop(ref, None)
-        return protocol.ok(None)
-
     def op_ping(self, req: dict) -> dict:
         return protocol.ok(os.getpid())
 
