@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder import diagrams
+try:
+    from autograder import diagrams
+except ImportError:  # notebooks embed this file alone (release/harness_runtime.py): checks work, pictures are off
+    diagrams = None  # type: ignore[assignment]
 
 
 class Mistake(AssertionError):
@@ -31,7 +34,7 @@ class Mistake(AssertionError):
 
 def attach(exc: BaseException, spec: dict | None) -> None:
     """Add a diagram to a failure (a Mistake, or a StudentFault the grader saw), at most a few per failure."""
-    if spec is None:
+    if spec is None or diagrams is None:
         return
     found = diagrams_of(exc)
     if spec not in found and len(found) < diagrams.MAX_PER_TEST:
@@ -43,15 +46,17 @@ def attach(exc: BaseException, spec: dict | None) -> None:
 def diagrams_of(exc: BaseException) -> list[dict]:
     """The diagrams a failure carries (cleaned again: the list is only ever ours, but stay strict)."""
     found = exc.__dict__.get("diagrams") if hasattr(exc, "__dict__") else None
-    if type(found) is not list:
+    if type(found) is not list or diagrams is None:
         return []
     return [s for s in (diagrams.clean(d) for d in found[: diagrams.MAX_PER_TEST]) if s is not None]
 
 
-def _drawn(build: Any, *args: Any, **kwargs: Any) -> dict | None:
-    """A diagram, or None when the values cannot be drawn: a picture never turns into a grader error."""
+def _drawn(build: str, *args: Any, **kwargs: Any) -> dict | None:
+    """``diagrams.<build>(...)``, or None when the values cannot be drawn: a picture never becomes a grader error."""
+    if diagrams is None:
+        return None
     try:
-        return build(*args, **kwargs)
+        return getattr(diagrams, build)(*args, **kwargs)
     except Exception:  # noqa: BLE001 - odd student values (meta, sparse, huge) just get no picture
         return None
 
@@ -79,7 +84,7 @@ def expect_tensor_meta(actual: Any, expected: torch.Tensor, what: str, *, check_
     expect_type(actual, torch.Tensor, what)
     if actual.shape != expected.shape:
         raise Mistake(f"{what} has shape {fmt_shape(actual.shape)}, expected {fmt_shape(expected.shape)}",
-                      diagram=_drawn(diagrams.shape_spec, what, actual.shape, expected.shape))
+                      diagram=_drawn("shape_spec", what, actual.shape, expected.shape))
     if actual.dtype != expected.dtype:
         raise Mistake(f"{what} has dtype {actual.dtype}, expected {expected.dtype}")
     if check_device and actual.device.type != expected.device.type:
@@ -150,7 +155,7 @@ def storage_diagram(what: str, result: Any, base: Any, base_name: str, shares: b
     tensors = (result, base) + ((expected,) if expected is not None else ())
     if any(type(t) is not torch.Tensor or t.device.type == "meta" or t.layout != torch.strided for t in tensors):
         return None
-    return _drawn(diagrams.storage_spec, what, base, base_name, result, shares, must_share, expected)
+    return _drawn("storage_spec", what, base, base_name, result, shares, must_share, expected)
 
 
 def expect_view_of(result: torch.Tensor, base: Any, what: str, base_name: str = "the input", *,
@@ -185,7 +190,7 @@ def broadcasting(what: str, operands: dict[str, Any], yours: Any = None) -> Iter
     except Exception as exc:  # a Mistake or a StudentFault; on a grader bug the picture is never shown
         found = diagrams_of(exc)
         shapes = [d for d in found if d["kind"] == "shape"]
-        spec = _drawn(diagrams.broadcast_spec, what, operands,
+        spec = _drawn("broadcast_spec", what, operands,
                       shapes[0]["yours"] if shapes and yours is None else yours)
         if spec is not None:
             with contextlib.suppress(AttributeError, TypeError):
@@ -269,7 +274,7 @@ def expect_matrix(actual: Any, expected: torch.Tensor, what: str, *, rtol: float
         raise Mistake(f"{what} has shape {fmt_shape(actual.shape)}, expected {fmt_shape(expected.shape)}: "
                       f"{'it is the transpose of the right answer' if same else 'it looks transposed'} "
                       f"(one row per {rows}, one column per input)",
-                      diagram=_drawn(diagrams.shape_spec, what, actual.shape, expected.shape))
+                      diagram=_drawn("shape_spec", what, actual.shape, expected.shape))
     expect_tensor(actual, expected, what, rtol=rtol, atol=atol)
 
 

@@ -275,3 +275,36 @@ def test_terminal_prints_the_text_form_unfolded_under_the_table():
     printed = console.export_text()
     assert text(spec) in printed  # line for line, aligned, after the table
     assert printed.index(text(spec)) > printed.index("└")
+
+
+def test_checks_embedded_alone_work_without_pictures(tmp_path):
+    """Notebooks embed checks.py by itself (release/harness_runtime.py), where autograder cannot be imported."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import autograder.checks
+
+    script = tmp_path / "alone.py"
+    script.write_text(f"""
+import importlib.abc, sys, types
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "autograder" or name.startswith("autograder."):
+            raise ImportError(name)
+sys.meta_path.insert(0, Block())
+checks = types.ModuleType("autograder.checks")
+exec(compile(open({str(Path(autograder.checks.__file__))!r}).read(), "autograder/checks.py", "exec"), checks.__dict__)
+import torch
+x = torch.arange(6.0)
+for check in (lambda: checks.expect_tensor(torch.zeros(3, 5), torch.zeros(5), "f(x)"),
+              lambda: checks.expect_view_of(x.clone(), x, "f(x)", "x")):
+    try:
+        with checks.broadcasting("f", {{"a": (3,), "b": (4,)}}):
+            check()
+    except checks.Mistake as exc:
+        print(type(exc).__name__, checks.diagrams_of(exc))
+""")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:2] == ["Mistake []", "Mistake []"]
