@@ -119,9 +119,9 @@ def readme(assignment: Assignment) -> str:
         "  student code runs in a separate, sandboxed worker process, never in the grader.",
         "- Late penalties come from `assignment.toml` and Gradescope's submission time.",
         "",
-        "Try it before uploading: `tensorgrade release gradescope "
-        f"{assignment.name} --try {assignment.module}.py` runs this zip's `run_autograder` in a scratch folder",
-        "laid out like `/autograder` and prints the results.json Gradescope would get.",
+        f"Try it before uploading: `tensorgrade release gradescope {assignment.name} --try {assignment.module}.py`",
+        "runs this zip's `run_autograder` in a scratch folder laid out like `/autograder` and prints the",
+        "results.json Gradescope would get.",
         "",
     ])
 

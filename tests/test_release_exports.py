@@ -31,21 +31,21 @@ def total_public_points(assignment) -> float:
     return group_points(tests, list(public_tests(tests)))
 
 
-def test_nbgrader_source_notebook_has_solution_and_graded_cells(case):
+def test_nbgrader_source_notebook_has_solution_cells_and_pointless_locked_checks(case):
+    """The check cells are feedback: locked, worth nothing; the points are recorded by --from-nbgrader."""
     assignment, _ = case
     nb = nbformat.from_dict(nbgrader_export.source_notebook(assignment))
     meta = [c.metadata.get("nbgrader") for c in nb.cells]
     solution_cells = [c for c, m in zip(nb.cells, meta) if m and m["solution"]]
-    graded = [m for m in meta if m and m["grade"]]
     assert {m["schema_version"] for m in meta if m} == {3}
     assert len({m["grade_id"] for m in meta if m}) == len([m for m in meta if m])  # unique ids
     assert all("### BEGIN SOLUTION" in c.source and "### END SOLUTION" in c.source for c in solution_cells)
-    assert sum(m["points"] for m in graded) == total_public_points(assignment)
-    assert all(m["locked"] for m in graded)
+    assert not [m for m in meta if m and m["grade"]] and total_public_points(assignment) > 0
     one_liner = next(c.source for c in solution_cells if c.source.startswith("def double"))
     assert "    ### BEGIN SOLUTION\n    return x * 2\n    ### END SOLUTION" in one_liner
-    checks = [c.source for c, m in zip(nb.cells, meta) if m and m["grade"]]
-    assert all(s.endswith("strict=True)") for s in checks)
+    checks = [c.source for c, m in zip(nb.cells, meta) if m and m["locked"] and "run_checks(" in c.source
+              and m["grade_id"].startswith("check-")]
+    assert checks and all(s.endswith("strict=True)") for s in checks)
     view = nbgrader_export.student_view(nb)
     secrets = set(solution_lines(assignment.solution.read_text()))
     assert not [line for c in view.cells for line in c.source.splitlines() if line.strip() in secrets]
@@ -69,12 +69,20 @@ def test_otter_master_notebook_structure(case):
     config = yaml.safe_load(raws[0].removeprefix("# ASSIGNMENT CONFIG"))
     assert config["name"] == "example_ops" and config["tests"]["ok_format"] is True
     questions = [yaml.safe_load(r.removeprefix("# BEGIN QUESTION")) for r in raws if r.startswith("# BEGIN QUESTION")]
-    assert [q["name"] for q in questions] == ["double", "clamp_positive", "scaled_sum", "other_checks"]
-    assert sum(q["points"] for q in questions) == total_public_points(assignment)
+    hidden = otter_export.hidden_tests(assignment)  # (key, name, points) from grading the reference now
+    public = ["double", "clamp_positive", "scaled_sum", "other_checks"]
+    assert [q["name"] for q in questions] == public + [f"tg_{key}" for key, _, _ in hidden]
+    assert all(q["points"] == 0 for q in questions[:4])  # public checks: feedback only
+    assert sum(q["points"] for q in questions[4:]) == sum(points for _, _, points in hidden) > 0
+    assert all(q["check_cell"] is False for q in questions[4:])
+    assert config["plugins"] == [{otter_export.PLUGIN: {"assignment": "example_ops",
+                                                         "questions": {f"tg_{k}": k for k, _, _ in hidden}}}]
     assert raws.count("# BEGIN SOLUTION") == raws.count("# END SOLUTION") == 3
-    assert raws.count("# BEGIN TESTS") == raws.count("# END TESTS") == raws.count("# END QUESTION") == 4
+    assert raws.count("# BEGIN TESTS") == raws.count("# END TESTS") == raws.count("# END QUESTION") == 4 + len(hidden)
     tests = [c.source for c in nb.cells if c.cell_type == "code" and "BEGIN TEST CONFIG" in c.source]
-    assert tests[0] == '""" # BEGIN TEST CONFIG\npoints: 1\n""" # END TEST CONFIG\nrun_checks(\'double\', strict=True)'
+    assert tests[0] == '""" # BEGIN TEST CONFIG\npoints: 0\n""" # END TEST CONFIG\nrun_checks(\'double\', strict=True)'
+    placeholders = tests[4:]
+    assert all("hidden: true" in t and t.endswith(otter_export.PLACEHOLDER) for t in placeholders)
 
 
 def test_every_release_command_refuses_a_leaking_bundle(case, tmp_path, capsys, monkeypatch):

@@ -3,17 +3,41 @@
 set -euo pipefail
 SOURCE="${TENSORGRADE_AUTOGRADER_ROOT:-/autograder}/source"
 VENV="${TENSORGRADE_AUTOGRADER_ROOT:-/autograder}/venv"
+# Gradescope's machines have no GPU: the CPU build of torch (about 1 GB installed instead of 6).
+# Set TENSORGRADE_TORCH_INDEX to another index (e.g. https://download.pytorch.org/whl/cu124) to change it.
+TORCH_INDEX="${TENSORGRADE_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # bubblewrap: the worker sandbox (without it tensorgrade falls back to rlimits and a separate process)
 apt-get install -y -qq bubblewrap >/dev/null || echo "setup: no bubblewrap; grading still runs in a separate process"
-PYTHON=$(command -v python3.12 || command -v python3.11 || true)
+
+# a Python that is 3.11 to 3.13 (torch has wheels for those) and can make a venv; python3.11 first,
+# the version tensorgrade is tested with. `python3.12` on PATH is not enough: it must pass both checks.
+usable() {
+  "$1" -c 'import sys, venv, ensurepip; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null
+}
+find_python() {
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    path=$(command -v "$candidate" || true)
+    if [ -n "$path" ] && usable "$path"; then echo "$path"; return 0; fi
+  done
+  return 1
+}
+PYTHON=$(find_python || true)
 if [ -z "$PYTHON" ]; then
-  apt-get install -y -qq python3.11 python3.11-venv >/dev/null
-  PYTHON=$(command -v python3.11)
+  echo "setup: no usable Python 3.11-3.13 with venv; installing python3.11"
+  apt-get install -y -qq python3.11 python3.11-venv >/dev/null \
+    || { apt-get install -y -qq software-properties-common >/dev/null && add-apt-repository -y ppa:deadsnakes/ppa \
+         && apt-get update -qq && apt-get install -y -qq python3.11 python3.11-venv >/dev/null; }
+  PYTHON=$(find_python || true)
 fi
+if [ -z "$PYTHON" ]; then
+  echo "setup: FAILED: no Python 3.11-3.13 with the venv module could be found or installed" >&2
+  exit 1
+fi
+echo "setup: using $PYTHON ($("$PYTHON" --version))"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install -q --upgrade pip
-# a CPU-only torch build keeps the image small: add its --index-url to the next line if you want one
+"$VENV/bin/pip" install -q 'torch>=2.6,<=2.14.1' 'torchvision>=0.21,<=0.29.1' --index-url "$TORCH_INDEX"
 "$VENV/bin/pip" install -q "$SOURCE/tensorgrade"
 "$VENV/bin/python" -c "import autograder.grading.runner, torch; print('setup: tensorgrade, torch', torch.__version__)"
