@@ -27,6 +27,9 @@ MISTAKES = {
     "as_matrix_no_value_error": {"test_as_matrix_rejects_bad_cols": "ValueError"},
     "row_view_hardcoded_cpu": {"test_meta_device": "meta"},
     "quiz_misconceptions": {"test_shares_storage_quiz": "x[[0, 2]]"},
+    # gaps mutation testing showed: same-storage pairs without a common element, inputs of more than one dimension
+    "same_storage_overlap": {"test_same_storage": "compare their storages"},
+    "as_matrix_len": {"test_as_matrix": "len(x) is only the size of the first dimension"},
 }
 
 

@@ -52,6 +52,7 @@ MISTAKES = {
                                    "test_meta_device"),
     "one_hot_inferred_classes": wrong("not labels.max() + 1", "test_one_hot", "test_meta_device"),
     "one_hot_fixed_device": {"test_meta_device": "is on device 'cpu', expected 'meta'"},
+    "one_hot_squeeze": {"test_one_hot": "squeeze() also removed the row dimension of a single label"},
 }
 
 

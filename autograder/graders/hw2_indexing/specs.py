@@ -147,6 +147,8 @@ def hints(name: str, args: tuple) -> list[tuple[str, object]]:
              lambda: torch.nn.functional.one_hot(labels, num_classes)),
             ("The number of columns is num_classes, not labels.max() + 1: pass num_classes on",
              lambda: torch.nn.functional.one_hot(labels).float()),
+            ("squeeze() also removed the row dimension of a single label: the result is (N, num_classes) even "
+             "for N = 1", lambda: torch.nn.functional.one_hot(labels, num_classes).float().squeeze()),
         ]
     if name == "replace_where":
         a, mask, value = args
