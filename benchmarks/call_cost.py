@@ -92,9 +92,11 @@ def tiny_tensors() -> None:
             print(f"{label:50} grader CPU {costs[label] * 1000:7.1f} ms, wall {(wall1 - wall0) * 1000:7.1f} ms, "
                   f"{outcome}")
         ordinary = costs[next(iter(cases))]
+        largest = costs["10,000 tiny tensors (the most a reply may hold)"]
         worst = max(v for k, v in costs.items() if "100,000" in k)
-        print(f"100,000 tiny tensors vs an ordinary reply: {worst / ordinary:.0f}x the grader CPU, {worst:.3f} s "
-              f"(target <= 1 s: {'met' if worst <= 1 else 'MISSED'})")
+        print(f"grader CPU vs an ordinary reply: the largest reply accepted {largest / ordinary:.0f}x, a reply of "
+              f"100,000 tiny tensors {worst / ordinary:.1f}x ({worst:.3f} s; target <= 1 s: "
+              f"{'met' if worst <= 1 else 'MISSED'})")
 
 
 def calls_per_assignment() -> None:
