@@ -417,3 +417,15 @@ def test_a_looping_decorator_is_read():
     """
     assert kinds(source, "f") == ["a list comprehension"]
     assert kinds(source, "g") == ["numpy.vectorize(), a Python loop in disguise"]
+
+
+def test_a_loop_in_a_branch_inside_the_function_is_found():
+    source = """
+        import torch
+        def f(a):
+            if a.numel() > 10_000:  # the grader's inputs are small: this branch never runs there
+                return a * 2
+            else:
+                return torch.stack([r * 2 for r in a])
+    """
+    assert kinds(source) == ["a list comprehension"]
