@@ -132,6 +132,17 @@ def test_only_solution_regions_are_mutated():
     assert generate("def f(x):\n    return x.sum(dim=1)\n") == []
 
 
+def test_an_unreadable_solution_is_a_clear_error(tmp_path):
+    from autograder.mutants.generate import UnreadableSolution
+
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(x:\n    # BEGIN SOLUTION\n    return x\n")
+    with pytest.raises(UnreadableSolution, match="does not parse"):
+        generate_file(broken)
+    with pytest.raises(UnreadableSolution, match="cannot read"):
+        generate_file(tmp_path / "missing.py")
+
+
 def test_messages_are_not_mutated():
     body = 'if x.numel() < 3:\n    raise ValueError(f"{x.numel()} < 3")\nreturn x'
     lines = mutated_lines(body, "numel_len")

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         console.print("[red]tensorgrade mutants needs libcst[/]: pip install 'tensorgrade[mutants]'")
         return exitcodes.USAGE
     from autograder.mutants import equivalents
-    from autograder.mutants.generate import generate_file
+    from autograder.mutants.generate import UnreadableSolution, generate_file
     from autograder.mutants.operators import OPERATORS
 
     if args.list_operators:
@@ -90,8 +90,12 @@ def run(args: argparse.Namespace) -> int:
     except equivalents.BadMutantsFile as exc:
         console.print(f"[red]{escape(str(exc))}[/]")
         return exitcodes.USAGE
-    if args.list:
+    try:
         mutants = generate_file(assignment.solution, args.operator)
+    except UnreadableSolution as exc:
+        console.print(f"[red]{escape(str(exc))}[/]")
+        return exitcodes.USAGE
+    if args.list:
         for m in mutants:
             if args.function and m.function not in args.function:
                 continue

@@ -54,6 +54,10 @@ def _short(code: str, limit: int = 90) -> str:
     return code if len(code) <= limit else code[: limit - 1] + "…"
 
 
+class UnreadableSolution(ValueError):
+    """The reference solution cannot be read or parsed; the message says which file and why."""
+
+
 class _ScalarNames(cst.CSTVisitor):
     """Names a function binds to number literals (``total, count = 0.0, 0``)."""
 
@@ -131,10 +135,10 @@ class _Sites(cst.CSTVisitor):
 def generate(source: str, operators: list[str] | None = None) -> list[Mutant]:
     """Every mutant of ``source`` (a module with solution markers), in source order."""
     chosen = [OPERATORS[name] for name in (operators or OPERATORS)]
+    wrapper = MetadataWrapper(cst.parse_module(source))
     regions = solution_regions(source)
     if not regions:
         return []
-    wrapper = MetadataWrapper(cst.parse_module(source))
     module = wrapper.module
     region_text = "\n".join(line for first, last in regions for line in source.splitlines()[first - 1:last])
     visitor = _Sites(module, regions, chosen, bool(AUTOGRAD_WORDS.search(region_text)))
@@ -169,4 +173,13 @@ def generate(source: str, operators: list[str] | None = None) -> list[Mutant]:
 
 
 def generate_file(path: str | Path, operators: list[str] | None = None) -> list[Mutant]:
-    return generate(Path(path).read_text(), operators)
+    """Every mutant of the solution file at ``path``; UnreadableSolution when it cannot be read or parsed."""
+    try:
+        source = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableSolution(f"cannot read the reference solution {path}: {exc}") from None
+    try:
+        return generate(source, operators)
+    except cst.ParserSyntaxError as exc:
+        raise UnreadableSolution(f"the reference solution {path} does not parse (line {exc.raw_line}): "
+                                 f"{exc.message}") from None
