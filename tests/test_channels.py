@@ -21,7 +21,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder import exitcodes
 from autograder.assignment import REPO_DIR, load_assignment
+from autograder.channels import nbgrader as nbgrader_channel
+from autograder.channels import test_key
+from autograder.channels.scores import scores
+from autograder.grading.results import Report, TestResult
 from autograder.grading.runner import grade
 from release import gradescope, notebooks
 from release.sources import split_module, strip_markers
@@ -29,7 +34,6 @@ from release.student import write_student_bundle
 
 HW1 = load_assignment("hw1_storage")
 MISTAKE = "row_view_clone"
-pytestmark = pytest.mark.slow
 TOOLS = Path(os.environ.get("TENSORGRADE_TOOLS_VENV", REPO_DIR / ".venv-tools"))
 
 
@@ -105,6 +109,7 @@ def run(env: dict[str, str], command: list[str], cwd: Path) -> str:
     return output
 
 
+@pytest.mark.slow
 def test_gradescope_bundle_gives_tensorgrades_score(submissions, expected, open_dir):
     bundle = gradescope.write_gradescope_zip(HW1, open_dir / "hw1-gradescope.zip")
     for name, path in submissions.items():
@@ -113,6 +118,7 @@ def test_gradescope_bundle_gives_tensorgrades_score(submissions, expected, open_
         assert (trial.results["score"], trial.results["max_score"]) == expected[name], (name, trial.log[-2000:])
 
 
+@pytest.mark.slow
 def test_classroom_repository_is_graded_on_the_file_its_workflow_picks(submissions, expected, open_dir):
     """A Classroom repo holds both stubs and the student's one changed file; the workflow's picker chooses
     it, and that file graded by tensorgrade is the grade (the repo itself only runs the public checks)."""
@@ -131,6 +137,7 @@ def test_classroom_repository_is_graded_on_the_file_its_workflow_picks(submissio
         assert (report.score, report.max_score) == expected[name]
 
 
+@pytest.mark.slow
 def test_nbgrader_gradebook_gets_tensorgrades_score(submissions, expected, tools, open_dir):
     course = open_dir / "nbgrader"
     run(tools, [sys.executable, "-m", "autograder.cli", "release", "nbgrader", "hw1_storage", "--course", str(course)],
@@ -165,6 +172,7 @@ def test_nbgrader_gradebook_gets_tensorgrades_score(submissions, expected, tools
     assert "one kernel" in (course / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_otter_run_gives_tensorgrades_score(submissions, expected, tools, open_dir):
     out = open_dir / "otter"
     run(tools, [sys.executable, "-m", "autograder.cli", "release", "otter", "hw1_storage", "--out", str(out)], REPO_DIR)
@@ -201,6 +209,7 @@ def test_otter_run_gives_tensorgrades_score(submissions, expected, tools, open_d
         assert (sum(t["score"] for t in scored), sum(t["max_score"] for t in scored)) == expected[name], name
 
 
+@pytest.mark.slow
 def test_otter_without_tensorgrade_gives_no_points(submissions, tools, open_dir):
     """Fail closed: if the plugin cannot grade, the hidden questions' placeholders keep their zeros."""
     out = open_dir / "otter-closed"
@@ -218,3 +227,61 @@ def test_otter_without_tensorgrade_gives_no_points(submissions, tools, open_dir)
     data = json.loads((results / "results.json").read_text())
     assert sum(t["score"] for t in data["tests"] if "max_score" in t) == 0
     assert "hidden graders did not run" in json.dumps(data)
+
+
+def test_test_keys_are_stable_identifiers():
+    assert test_key("test_storage.py::test_same_storage") == "test_same_storage"
+    assert test_key("test_storage.py::test_device_agnostic[cuda]") == "test_device_agnostic_cuda"
+    assert test_key("tests/test_x.py::TestA::test_b[1-2]") == "test_b_1_2"
+
+
+def test_channel_scores_leave_out_skipped_cases_as_the_report_does():
+    report = Report("hw1_storage", "s.py", tests=[
+        TestResult("a", 2, 1.5, "failed", "half", nodeid="t.py::test_a"),
+        TestResult("b [cuda]", 1, 0, "skipped", nodeid="t.py::test_b[cuda]")])
+    data = scores(report)
+    assert data["score"] == 1.5 and data["max_score"] == 2
+    assert data["tests"] == [{"key": "test_a", "name": "a", "score": 1.5, "max_score": 2, "output": "half"}]
+
+
+def test_nbgrader_handins_are_found_with_their_timestamps_and_gaps_are_named(tmp_path):
+    course = tmp_path / "course"
+    alice = course / "submitted" / "alice" / "hw1_storage"
+    alice.mkdir(parents=True)
+    (alice / "storage.ipynb").write_text("{}")
+    (alice / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC\n")
+    (course / "submitted" / "bob" / "hw1_storage").mkdir(parents=True)
+    (course / "submitted" / "carol" / "hw2_indexing").mkdir(parents=True)  # another assignment: not a gap
+    found, missing = nbgrader_channel.find_handins(course, HW1)
+    assert [(h.student, h.path.name, h.timestamp) for h in found] == [
+        ("alice", "storage.ipynb", "2026-12-01 10:00:00.000000 UTC")]
+    assert missing == [f"bob: no storage.ipynb in {course / 'submitted' / 'bob' / 'hw1_storage'}"]
+    with pytest.raises(nbgrader_channel.NbgraderError, match="no submitted/ folder"):
+        nbgrader_channel.find_handins(tmp_path / "nothing", HW1)
+
+
+def test_nbgrader_python_comes_from_the_nbgrader_script_or_the_environment(tmp_path, monkeypatch):
+    script = tmp_path / "bin" / "nbgrader"
+    script.parent.mkdir()
+    script.write_text("#!/opt/tools/bin/python3.11\nimport nbgrader\n")
+    script.chmod(0o755)
+    monkeypatch.delenv(nbgrader_channel.PYTHON_ENV, raising=False)
+    monkeypatch.setenv("PATH", str(script.parent))
+    assert nbgrader_channel.nbgrader_python() == "/opt/tools/bin/python3.11"
+    monkeypatch.setenv(nbgrader_channel.PYTHON_ENV, "/usr/bin/python3")
+    assert nbgrader_channel.nbgrader_python() == "/usr/bin/python3"
+    monkeypatch.delenv(nbgrader_channel.PYTHON_ENV)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(nbgrader_channel.NbgraderError, match="not on PATH"):
+        nbgrader_channel.nbgrader_python()
+
+
+def test_grade_from_nbgrader_without_nbgrader_says_so(tmp_path, capsys, monkeypatch):
+    from autograder.cli import main
+
+    (tmp_path / "submitted" / "alice" / "hw1_storage").mkdir(parents=True)
+    (tmp_path / "submitted" / "alice" / "hw1_storage" / "storage.ipynb").write_text("{}")
+    monkeypatch.delenv(nbgrader_channel.PYTHON_ENV, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert main(["grade", "hw1_storage", "--from-nbgrader", str(tmp_path)]) == exitcodes.USAGE
+    assert "nbgrader is not on PATH" in capsys.readouterr().out
