@@ -34,6 +34,7 @@ import shutil
 import signal
 import socket
 import sys
+import threading
 import time
 
 from autograder import protocol
@@ -48,6 +49,7 @@ EXTRA_IMPORTS = ("torch._dynamo", "torch._refs", "torch._decomp", "torch.func", 
                  "torch.utils.serialization")
 OPTIONAL = ("torchvision",)
 EXTRA_ADDRESS_SPACE = [0]  # bytes of address space the extra imports take: added to a child's RLIMIT_AS
+COLD_ADDRESS_SPACE = [0]
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
 _IPC_RMID = 0
 
@@ -72,23 +74,35 @@ def _address_space() -> int:
 
 
 def preload() -> list[str]:
-    """Import the runtime (never run anything); returns the modules that were loaded."""
+    """Import what a cold worker imports (never run anything); returns the modules that were loaded."""
     import importlib
 
     for name in COLD_IMPORTS:
         importlib.import_module(name)
-    cold = _address_space()
-    loaded = list(COLD_IMPORTS)
+    COLD_ADDRESS_SPACE[0] = _address_space()
+    return list(COLD_IMPORTS)
+
+
+def preload_extras() -> None:
+    """Import what torch would import lazily in every child; in a thread of its own, at the lowest priority.
+
+    It runs while the first child (forked before it started) serves, and is joined before the next
+    fork, so no child is ever forked while it imports. The first child imports what it needs itself,
+    as a cold worker would; a single-file grade thus waits for torch alone, not for these.
+    """
+    import importlib
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # the grader and the child come first
+    except OSError:
+        pass
     for name in EXTRA_IMPORTS + OPTIONAL:
         try:
             importlib.import_module(name)
-            loaded.append(name)
         except ImportError:
-            if name not in OPTIONAL:
-                raise
+            pass  # a child imports it itself if it needs it (and fails the way a cold worker would)
     # a child's memory budget is a cold worker's: what we loaded beyond one does not count against it
-    EXTRA_ADDRESS_SPACE[0] = max(0, _address_space() - cold)
-    return loaded
+    EXTRA_ADDRESS_SPACE[0] = max(0, _address_space() - COLD_ADDRESS_SPACE[0])
 
 
 # ---------------------------------------------------------------- the child
@@ -280,17 +294,24 @@ def sweep(mode: str, lane: str, pgid: int) -> bool:
 # ---------------------------------------------------------------- the template's loop
 
 
-def serve(ctl: socket.socket, mode: str, lane: str) -> None:
+def serve(ctl: socket.socket, mode: str, lane: str, spare: dict | None = None,
+          extras: threading.Thread | None = None) -> None:
     """Hand one spawn request at a time to a pre-forked child; report each child's exit after the sweep.
 
     At most one child is alive: the spare is forked only once the previous child is gone and swept,
     and it becomes the next child, so it never shares the lane with another student's worker.
+    ``extras`` (the thread importing :data:`EXTRA_IMPORTS`) is joined before any fork.
     """
     child: dict | None = None
-    spare: dict | None = None
+
+    def fork() -> dict:
+        if extras is not None:
+            extras.join()  # never fork while another thread imports: the child would inherit held locks
+        return _fork_spare(ctl, lane)
+
     while True:
         if child is None and spare is None:
-            spare = _fork_spare(ctl, lane)
+            spare = fork()
         watched = [c["pidfd"] for c in (child, spare) if c is not None]
         ready, _, _ = select.select([ctl, *watched], [], [])
         if spare is not None and spare["pidfd"] in ready:  # it should not die unasked; reap and replace it
@@ -322,7 +343,7 @@ def serve(ctl: socket.socket, mode: str, lane: str) -> None:
             _send(ctl, protocol.refused(request.get("id"), reason))
             continue
         if spare is None:
-            spare = _fork_spare(ctl, lane)
+            spare = fork()
         try:
             socket.send_fds(spare["inbox"], [data], fds)
             handed = True
@@ -361,13 +382,16 @@ def main(argv: list[str]) -> None:
         loaded = preload()
         import torch
 
+        spare = _fork_spare(ctl, os.getcwd())  # the first child, forked while this process has one thread
         # never torch.cuda.is_available() or any op here: is_initialized() only reads a flag
-        _send(ctl, protocol.ready(os.getpid(), loaded, EXTRA_ADDRESS_SPACE[0], bool(torch.cuda.is_initialized())))
+        _send(ctl, protocol.ready(os.getpid(), loaded, 0, bool(torch.cuda.is_initialized())))
     except BaseException as exc:  # noqa: BLE001 - reported to the grader, which falls back to cold workers
         _send(ctl, protocol.not_ready(f"{type(exc).__name__}: {exc}"))
         os._exit(1)
+    extras = threading.Thread(target=preload_extras, name="extra imports", daemon=True)
+    extras.start()
     try:
-        serve(ctl, mode, os.getcwd())
+        serve(ctl, mode, os.getcwd(), spare, extras)
     finally:
         if mode != "group":
             _kill_everything_else(mode, 0)
