@@ -7,8 +7,8 @@ load hits them alike: *bare* (the graders with the student's code loaded into th
 :mod:`benchmarks.bare`), *warm* (real grading, the worker forked from the warm template) and,
 fewer times, *cold* (real grading, a fresh worker interpreter). Prints medians, the overhead
 (warm - bare, the median of per-round differences, and the smallest) and the ratio warm / bare
-(median per round) against the targets: at most 0.2 s more than bare for
-hw1-hw4, at most 1.3x bare for hw5.
+(median per round) against the targets: at most 1.5x bare for every assignment but hw5, at most
+1.1x bare for hw5 (whose training dominates).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from autograder.grading import runner  # noqa: E402
 from autograder.sandbox import warm
 from benchmarks.bare import grade_bare  # noqa: E402
 
-TARGET_SECONDS = 0.2  # hw1-hw4: per-submission overhead over bare
-TARGET_RATIO = {"hw5_training": 1.3}  # compute-heavy assignments: a ratio instead
+TARGET_RATIO = 1.5  # warm / bare, per assignment
+TARGET_RATIOS = {"hw5_training": 1.1}  # compute-heavy assignments: a tighter ratio
 
 
 def timed(grade, *args) -> tuple[float, float, float]:
@@ -84,10 +84,8 @@ def main() -> None:
         row = measure(name, args.rounds, args.cold_rounds)
         rows.append(row)
         over, ratio = row["over"], row["ratio"]
-        if name in TARGET_RATIO:
-            target, met = f"warm/bare <= {TARGET_RATIO[name]}", ratio <= TARGET_RATIO[name]
-        else:
-            target, met = f"warm-bare <= {TARGET_SECONDS} s", over <= TARGET_SECONDS
+        limit = TARGET_RATIOS.get(name, TARGET_RATIO)
+        target, met = f"warm/bare <= {limit}", ratio <= limit
         print(f"{name:18} {row['bare']:8.3f} {row['warm']:8.3f} {row['cold']:8.3f} {over:10.3f}"
               f" {row['best_over']:7.3f} {ratio:10.2f}"
               f" {row['cold'] / row['warm']:10.1f}  {target}: {'met' if met else 'MISSED'}", flush=True)
