@@ -30,29 +30,36 @@ def grid(rows: int, cols: int, dtype: torch.dtype = torch.float32) -> torch.Tens
 @pytest.mark.points(3)
 def test_same_storage(student, credit):
     """same_storage compares storages (views, offsets, copies)"""
-    x = grid(3, 5)
+    x, y = grid(3, 5), grid(3, 5)
+    # each case pairs tensors that share a storage with look-alikes that do not: a constant answer earns nothing
     cases = {
-        "x and x.t()": (x, x.t(), True),
-        "x and x[1] (a view that starts later in memory)": (x, x[1], True),
-        "x[2] and x[:, 1]": (x[2], x[:, 1], True),
-        "x and x.clone()": (x, x.clone(), False),
-        "two separate tensors of zeros": (torch.zeros(4), torch.zeros(4), False),
-        "x.view(-1)[3:] and x": (x.view(-1)[3:], x, True),
+        "x and x.t() / x and x.clone()": [("x and x.t()", x, x.t(), True), ("x and x.clone()", x, x.clone(), False)],
+        "x and x[1], a view that starts later in memory / x[1] and x.clone()[1]": [
+            ("x and x[1]", x, x[1], True),
+            ("x[1] and x.clone()[1] (equal values and offsets, other storage)", x[1], x.clone()[1], False)],
+        "x[2] and x[:, 1] / two separate tensors of zeros": [
+            ("x[2] and x[:, 1]", x[2], x[:, 1], True),
+            ("two separate tensors of zeros", torch.zeros(4), torch.zeros(4), False)],
+        "x.view(-1)[3:] and x / x.view(-1)[3:] and y, an equal tensor": [
+            ("x.view(-1)[3:] and x", x.view(-1)[3:], x, True), ("x.view(-1)[3:] and y", x.view(-1)[3:], y, False)],
         # same storage, no element in common: a test of *overlapping memory* is not a test of storage
-        "x[0] and x[2] (rows with no element in common)": (x[0], x[2], True),
-        "x[:, 0] and x[:, 1] (interleaved columns, no element in common)": (x[:, 0], x[:, 1], True),
-        "x[1] and x.clone()[1] (equal values and offsets, other storage)": (x[1], x.clone()[1], False),
+        "x[0] and x[2], rows with no element in common / x[0] and y[2]": [
+            ("x[0] and x[2] (no element in common)", x[0], x[2], True), ("x[0] and y[2]", x[0], y[2], False)],
+        "x[:, 0] and x[:, 1], interleaved columns / x[:, 0] and y[:, 1]": [
+            ("x[:, 0] and x[:, 1] (no element in common)", x[:, 0], x[:, 1], True),
+            ("x[:, 0] and y[:, 1]", x[:, 0], y[:, 1], False)],
     }
-    for label, (a, b, expected) in cases.items():
+    for label, pairs in cases.items():
         with credit.case(label):
-            what = f"same_storage({label.split(' (')[0]})"
-            try:
-                expect_value(student.same_storage(a, b), expected, what)
-            except Mistake as exc:
-                if "no element in common" in label:
-                    raise Mistake(f"{exc}: the two share x's storage without sharing an element, so comparing "
-                                  "where their memory overlaps is not the test; compare their storages") from None
-                raise
+            for pair, a, b, expected in pairs:
+                what = f"same_storage({pair.split(' (')[0]})"
+                try:
+                    expect_value(student.same_storage(a, b), expected, what)
+                except Mistake as exc:
+                    if "no element in common" in pair:
+                        raise Mistake(f"{exc}: the two share x's storage without sharing an element, so comparing "
+                                      "where their memory overlaps is not the test; compare their storages") from None
+                    raise
 
 
 @pytest.mark.points(2)

@@ -54,3 +54,10 @@ def right_call(student, name: str, args: tuple, expectation: str, **options):
     call = run(student, name, clone_args(args), expectation, **options)
     expect_answer(name, args, call.result)
     return call
+
+
+def trivial(expected: object) -> bool:
+    """An answer a constant could give: empty, all zeros, or the number 0."""
+    if type(expected) is torch.Tensor:
+        return expected.numel() == 0 or not bool(expected.any())
+    return type(expected) is int and expected == 0

@@ -21,7 +21,14 @@ from autograder.checks import (
     expect_value,
     naming_mistakes,
 )
-from autograder.graders.hw3_broadcasting.answers import answer, expect_answer, right_call, run, signature
+from autograder.graders.hw3_broadcasting.answers import (
+    answer,
+    expect_answer,
+    right_call,
+    run,
+    signature,
+    trivial,
+)
 from autograder.graders.hw3_broadcasting.cases import LECTURE_TABLE, cases, near_duplicates, scaling_inputs
 from autograder.graders.hw3_broadcasting.specs import (
     PARAMS,
@@ -38,7 +45,11 @@ META_TIMEOUT = 90.0  # the first meta operation in a worker imports torch's meta
 def check_values(student, credit, name: str, case_set: str | None = None) -> None:
     for label, args in cases(case_set or name):
         with credit.case(label):
-            result = answer(student, name, args, SPECS[name](*args))
+            expected = SPECS[name](*args)
+            if trivial(expected):  # an empty or zero answer counts with a right answer to the first case
+                first = cases(name)[0][1]
+                right_call(student, name, first, describe_expected(SPECS[name](*first)))
+            result = answer(student, name, args, expected)
             expect_answer(name, args, result)
 
 
