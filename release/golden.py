@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -57,7 +58,9 @@ def is_engine_copy(relative: str) -> bool:
 
 
 def normalize(relative: str, data: bytes) -> bytes:
-    """Hide the embedded copy of the engine's checks.py in notebooks."""
+    """Hide the embedded copy of the engine's checks.py in notebooks, and the notebook's hash that covers it."""
+    if relative.endswith("graded_file.py"):
+        return re.sub(rb'("[^"]+\.ipynb": )"[0-9a-f]{64}"', rb'\1"<hash of the stub notebook code>"', data)
     if not relative.endswith(".ipynb"):
         return data
     nb = nbformat.reads(data.decode(), as_version=4)

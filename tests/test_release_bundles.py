@@ -98,7 +98,7 @@ def test_classroom_workflow_runs_tensorgrade_check_per_function():
 
 def test_engine_copies_are_the_live_engine_without_hidden_graders():
     files = engine_files(HW1, with_graders=False)
-    assert files["autograder/grading/runner.py"] == REPO_DIR / "autograder" / "runner.py"
+    assert files["autograder/grading/runner.py"] == REPO_DIR / "autograder" / "grading" / "runner.py"
     assert not [p for p in files if "/graders/" in p and not p.endswith(("assignment.toml", "__init__.py"))]
     graded = engine_files(HW1, with_graders=True)
     assert "autograder/graders/hw1_storage/test_storage.py" in graded
