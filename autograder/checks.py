@@ -72,6 +72,59 @@ def type_name(value: Any) -> str:
     return f"a {kind.__module__ + '.' if kind.__module__ not in ('builtins',) else ''}{kind.__qualname__}"
 
 
+MAX_SHOWN = 200  # characters of a student value shown in a message
+
+
+def shown(value: Any, limit: int = MAX_SHOWN) -> str:
+    """A student value as a message shows it, at most ``limit`` characters, bounded *before* it is built.
+
+    ``repr()`` of an 8 MiB string, of a list of a million items or of nested shared lists would be
+    built whole (and echoed in every case); here strings are cut first, containers show their first
+    items until the budget is spent, ints of thousands of digits and tensors are described instead.
+    """
+    text = _shown(value, max(limit, 8), 0)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _shown(value: Any, budget: int, depth: int) -> str:
+    kind = type(value)
+    if kind in (str, bytes):
+        return repr(value[:budget]) + ("…" if len(value) > budget else "")
+    if kind is int:
+        return repr(value) if value.bit_length() <= 512 else f"an int of {value.bit_length():,} bits"
+    if kind in (bool, float, complex) or value is None:
+        return repr(value)
+    if kind in (list, tuple, dict):
+        if depth >= 8:
+            return "[…]" if kind is list else "(…)" if kind is tuple else "{…}"
+        items = list(value.items()) if kind is dict else value
+        parts, used = [], 2
+        for i, item in enumerate(items):
+            if used >= budget:
+                parts.append("…")
+                break
+            if kind is dict:
+                part = f"{_shown(item[0], budget - used, depth + 1)}: {_shown(item[1], budget - used, depth + 1)}"
+            else:
+                part = _shown(item, budget - used, depth + 1)
+            parts.append(part)
+            used += len(part) + 2
+            if i >= 50:
+                parts.append("…")
+                break
+        inner = ", ".join(parts)
+        if kind is tuple and len(value) == 1:
+            inner += ","
+        return "[" + inner + "]" if kind is list else "(" + inner + ")" if kind is tuple else "{" + inner + "}"
+    if kind is torch.Tensor:
+        if value.device.type != "meta" and value.layout == torch.strided and value.numel() <= 8 and value.dim() <= 1:
+            return f"tensor({_shown(value.detach().cpu().tolist(), budget, depth + 1)})"
+        return f"a {str(value.dtype).removeprefix('torch.')} tensor of shape {fmt_shape(value.shape)}"
+    if kind is np.ndarray:
+        return f"a numpy {value.dtype} array of shape {fmt_shape(value.shape)}"
+    return type_name(value)
+
+
 def expect_type(value: Any, kind: type, what: str) -> None:
     """Exact type: subclasses (tensor subclasses, always-equal objects, bool for int) fail."""
     if type(value) is not kind:
@@ -123,13 +176,13 @@ def expect_value(actual: Any, expected: Any, what: str) -> None:
     expect_type(actual, type(expected), what)
     if isinstance(expected, (tuple, list)):
         if len(actual) != len(expected):
-            raise Mistake(f"{what} has {len(actual)} items, expected {len(expected)}: yours {actual!r} vs "
-                          f"expected {expected!r}")
+            raise Mistake(f"{what} has {len(actual)} items, expected {len(expected)}: yours {shown(actual)} vs "
+                          f"expected {shown(expected)}")
         for i, (a, e) in enumerate(zip(actual, expected)):
             expect_value(a, e, f"{what}[{i}]")
         return
     if actual != expected:
-        raise Mistake(f"{what} is {actual!r}, expected {expected!r}")
+        raise Mistake(f"{what} is {shown(actual)}, expected {shown(expected)}")
 
 
 def expect_close(actual: Any, expected: float, what: str, *, rtol: float = 1e-5, atol: float = 1e-6) -> None:
@@ -140,12 +193,19 @@ def expect_close(actual: Any, expected: float, what: str, *, rtol: float = 1e-5,
 
 
 def same_storage(a: Any, b: Any) -> bool:
-    """True iff two received tensors/arrays share memory (decided here, in the grader)."""
+    """True iff two received tensors/arrays share memory (decided here, in the grader); anything else shares nothing."""
+    kinds = (torch.Tensor, np.ndarray)
+    if type(a) not in kinds or type(b) not in kinds:
+        return False
+    if any(type(v) is torch.Tensor and (v.layout != torch.strided or v.device.type == "meta") for v in (a, b)):
+        return False  # sparse layouts have no single storage to share; meta tensors have no memory at all
     if type(a) is np.ndarray or type(b) is np.ndarray:
-        as_np = (lambda v: v if type(v) is np.ndarray else v.detach().cpu().numpy())
-        return bool(np.shares_memory(as_np(a), as_np(b)))
-    if a.layout != torch.strided or b.layout != torch.strided:
-        return False  # sparse and other layouts have no single storage to share (and refuse to show one)
+        try:
+            as_np = (lambda v: v if type(v) is np.ndarray else v.detach().cpu().numpy())
+            # overlapping bounds, not np.shares_memory's exact answer (exponential work on crafted strides)
+            return bool(np.may_share_memory(as_np(a), as_np(b)))
+        except (TypeError, RuntimeError):
+            return False  # a dtype numpy has no type for (bfloat16): it cannot be the array's memory
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
 
 
@@ -201,8 +261,16 @@ def broadcasting(what: str, operands: dict[str, Any], yours: Any = None) -> Iter
 
 def expect_unchanged(after: Any, before: torch.Tensor | np.ndarray, name: str) -> None:
     """An argument must be exactly as it was before the call."""
+    if type(after) is not type(before) or type(after) not in (torch.Tensor, np.ndarray):
+        # the arguments after a call are what the worker reports: one that is not even the same kind of value
+        # was replaced (or the report forged); it is not the input left unchanged
+        raise Mistake(f"your function's argument `{name}` came back as {type_name(after)}, not the "
+                      f"{type_name(before).removeprefix('a ')} it was given; it must leave inputs unchanged")
     a = torch.from_numpy(after) if type(after) is np.ndarray else after
     b = torch.from_numpy(before) if type(before) is np.ndarray else before
+    if a.device.type != b.device.type:  # no in-place operation moves a tensor (a meta one would hide any change)
+        raise Mistake(f"your function's argument `{name}` came back on device '{a.device}', not '{b.device}'; it "
+                      "must leave inputs unchanged")
     if a.device.type == "meta":
         return
     if a.shape != b.shape or not torch.equal(a.cpu(), b.cpu()):

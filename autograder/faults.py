@@ -23,11 +23,17 @@ class StudentError(StudentFault):
 
     @property
     def type_name(self) -> str:
-        return self.error.get("type", "")
+        kind = self.error.get("type") if type(self.error) is dict else None
+        return kind[:200] if type(kind) is str else ""
 
     def is_a(self, builtin_name: str) -> bool:
-        """True when the exception derives from the named *built-in* exception class."""
-        return builtin_name in self.error.get("builtins", [])
+        """True when the exception derives from the named *built-in* exception class.
+
+        The list came from the worker: only its strings count (``protocol.checked_error`` has
+        cleaned it already; this stays strict for errors built elsewhere, e.g. by the notebook harness).
+        """
+        names = self.error.get("builtins") if type(self.error) is dict else None
+        return type(names) is list and any(type(n) is str and n == builtin_name for n in names[:32])
 
 
 class StudentTimeout(StudentFault):
@@ -69,14 +75,18 @@ def signal_words(returncode: int | None) -> str:
 
 def describe_error(error: dict, what: str) -> str:
     """A student-readable sentence for an exception raised in the worker."""
-    kind = str(error.get("type", "an error"))[:200]
-    message = str(error.get("message", ""))[:2000]
-    where = error.get("where") or []
+    # each field exact-typed and cut before any text is built from it: a message of nested shared
+    # lists would make str() build gigabytes, a 16 M character one a huge feedback
+    error = error if type(error) is dict else {}
+    kind, message, where = error.get("type"), error.get("message"), error.get("where")
+    kind = kind[:200] if type(kind) is str and kind else "an error"
+    message = message[:2000] if type(message) is str else ""
+    last = where[-1] if type(where) is list and where else None
     text = f"{what} raised {kind}: {message}" if message else f"{what} raised {kind}"
     if kind == "NotImplementedError":
         text = f"{what} is not implemented yet (it raised NotImplementedError)"
-    if where and type(where) is list:
-        text += f" (at {str(where[-1])[:300]})"
+    if type(last) is str:
+        text += f" (at {last[:300]})"
     if kind == "ModuleNotFoundError":
         text += ("; only the packages installed for grading are available (torch, numpy, ...): remove that import "
                  "or use what the instructions allow")

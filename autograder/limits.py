@@ -31,6 +31,11 @@ class Limits:
     max_output_bytes: int = 32 * 1024**2  # a worker that prints more than this in one call is stopped
     load_timeout: float = 30.0  # wall-clock seconds to start a worker and import the submission
     warm: bool = True  # fork the worker from a warm template (autograder.sandbox.warm); False: a fresh interpreter
+    # the whole submission (import and every call, across worker restarts): once spent, the remaining
+    # tests fail at once with a clear message, so calls that each sleep just under call_timeout cannot
+    # hold a grading slot for (calls x call_timeout); assignment.toml's budget_wall_seconds/budget_cpu_seconds
+    budget_wall: float = 120.0  # wall-clock seconds
+    budget_cpu: float = 120.0  # CPU seconds of the worker and every process it started
 
 
 # Only these variables reach student code; everything else (tokens, grader settings,

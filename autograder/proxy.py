@@ -70,9 +70,9 @@ class RemoteObject:
         return self._session.request(protocol.builtin(self._ref.id, name), f"`{name}()` of your `{self.type_name}`")
 
     def __len__(self) -> int:
-        value = self._builtin("len")["value"]
-        if type(value) is not int:
-            raise BadReply("len() did not return an int")
+        value = protocol.length(self._builtin("len"))
+        if value is None:  # a forged 2**2000 would make range(len(x)) in a grader run forever
+            raise BadReply(f"`len()` of your `{self.type_name}` did not return a length (an int from 0 to 2**63-1)")
         return value
 
     def __iter__(self) -> RemoteObject:
@@ -83,7 +83,10 @@ class RemoteObject:
 
     def __next__(self) -> Any:
         reply = self._builtin("next")
-        if reply.get("stop") is True:
+        stop = protocol.stopped(reply)
+        if stop is None:
+            raise BadReply(f"`next()` of your `{self.type_name}`: the worker's reply was not in the grader's format")
+        if stop:
             raise StopIteration
         return reply["value"]
 

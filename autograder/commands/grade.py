@@ -142,23 +142,60 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.submissions if not p.exists()]
     if missing:
         console.print(f"[red]no such file:[/] {', '.join(missing)}")
+        if args.json:  # still a results.json, saying what is missing (CI and Gradescope read nothing else)
+            write_json(args.json, [Report(assignment=assignment.name, submission=m, problem=f"no such file: {m}")
+                                   for m in missing])
         return exitcodes.USAGE
     reports = []
     for path in args.submissions:
         with Heartbeat(console, f"{assignment.name}: {path}"):
-            report = grade(assignment, path)
-        apply_course_points(assignment, report)
+            report = grade_one(assignment, path, grade)
         reports.append(report)
         if args.quiet:
             console.print(f"{path}: {report.score:g} / {report.max_score:g}")
         else:
-            render_report(report, console)
+            show_report(report, console)
         for error in report.grader_errors:
-            console.print(f"[magenta]grader error:[/] {error}")
-    if args.json:
-        data = [r.to_gradescope() for r in reports]
-        args.json.write_text(json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
+            console.print(f"[magenta]grader error:[/] {escape_markup(error)}")
+        if args.json:  # after every file: a later one that fails loses nothing already graded
+            write_json(args.json, reports)
     return exitcodes.GRADER_ERROR if any(r.grader_errors for r in reports) else exitcodes.OK
+
+
+def grade_one(assignment: Assignment, path: Path, grade) -> Report:
+    """One file's report; when grading it fails on our side, a report that says so (no points, a grader error).
+
+    Every path of ``tensorgrade grade FILE`` ends with a results.json (Gradescope otherwise shows
+    "autograder failed" and nothing else), and the exit code says a grader failed.
+    """
+    try:
+        report = grade(assignment, path)
+        apply_course_points(assignment, report)
+        return report
+    except Exception as exc:  # noqa: BLE001 - a bug on our side: recorded in the report, never a traceback alone
+        reason = f"{type(exc).__name__}: {str(exc)[:500]}"
+        return Report(assignment=assignment.name, submission=str(path),
+                      problem="the grader failed on this submission; your instructor has been told (no score yet)",
+                      grader_errors=[f"grading {path} failed: {reason}"])
+
+
+def show_report(report: Report, console: Console) -> None:
+    try:
+        render_report(report, console)
+    except Exception as exc:  # noqa: BLE001 - the table is a courtesy; results.json is the record
+        report.grader_errors.append(f"the report table could not be drawn: {type(exc).__name__}: {str(exc)[:500]}")
+
+
+def escape_markup(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def write_json(path: Path, reports: list[Report]) -> None:
+    """Gradescope's results.json: one object for one file, a list for several."""
+    data = [r.to_gradescope() for r in reports]
+    path.write_text(json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n")
 
 
 def run_batch(args: argparse.Namespace) -> int:

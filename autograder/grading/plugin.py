@@ -29,6 +29,15 @@ from autograder.scoring import earned
 NO_CUDA = ("no CUDA device on this machine: CUDA cases were not run, and the CPU cases carry the points of "
            "device tests (the maximum is the same on every machine)")
 COUNTED = (Mistake, StudentFault)  # what fails a case or a test; anything else is a bug in the grader
+# feedback of one case and of one test, in characters: checks cut what they show of student values
+# (checks.shown) before building a message, these bound what any message adds up to (a grader that
+# echoes an 8 MiB string in every case must not make results.json ~100 MB nor the terminal table slow)
+MAX_CASE_FEEDBACK = 2_000
+MAX_FEEDBACK = 8_000
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + " … (cut)"
 
 
 @dataclass
@@ -53,7 +62,9 @@ class Credit(scoring.Credit):
         self.diagrams: list[dict] = []  # diagrams: pictures of the failed cases (autograder/diagrams.py)
 
     def fail(self, label: str, exc: BaseException) -> None:
-        super().fail(label, exc)
+        reason = cut(str(exc), MAX_CASE_FEEDBACK)
+        self.failures.append(f"{cut(label, 300)}: {reason}" if label else reason)
+        self.reasons.append(reason)
         self.diagrams += [d for d in diagrams_of(exc) if d not in self.diagrams]  # diagrams
 
 
@@ -188,11 +199,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         exc = call.excinfo.value
         if isinstance(exc, COUNTED):
             result.score = earned(points, credit, stopped=True)
-            result.output = "\n".join(filter(None, [str(exc), credit.feedback() if credit else ""]))
+            result.output = "\n".join(filter(None, [cut(str(exc), MAX_CASE_FEEDBACK),
+                                                     credit.feedback() if credit else ""]))
         else:
             result.status = "error"
             result.output = "the grader itself failed on this test; your instructor has been told"
             ctx.grader_errors.append(f"{item.nodeid}: {type(exc).__name__}: {exc}")
+    result.output = cut(result.output, MAX_FEEDBACK)
     if result.status == "failed":  # diagrams: a picture per failure (few), its text form after the feedback
         found = (diagrams_of(call.excinfo.value) if call.excinfo is not None else []) + (
             credit.diagrams if credit is not None else [])

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from autograder.assignment import Assignment
+from autograder.course import CourseError
+from autograder.faults import describe_error
 from autograder.grading import plugin
 from autograder.grading.results import Report
 from autograder.grading.session import Session
@@ -21,7 +23,18 @@ from autograder.submission import load_submission
 
 
 def limits_for(assignment: Assignment) -> Limits:
-    return Limits(call_timeout=assignment.call_timeout, cpu_seconds=assignment.worker_cpu_seconds)
+    """The worker's limits and the submission's budget, from assignment.toml (budget_*_seconds: Limits' defaults)."""
+    return Limits(call_timeout=assignment.call_timeout, cpu_seconds=assignment.worker_cpu_seconds,
+                  budget_wall=_seconds(assignment, "budget_wall_seconds", Limits.budget_wall),
+                  budget_cpu=_seconds(assignment, "budget_cpu_seconds", Limits.budget_cpu))
+
+
+def _seconds(assignment: Assignment, key: str, default: float) -> float:
+    value = assignment.extra.get(key, default)
+    if type(value) not in (int, float) or not value > 0:
+        raise CourseError(f"{assignment.name}/assignment.toml: {key} must be a positive number of seconds, "
+                          f"not {value!r}")
+    return float(value)
 
 
 def grade(assignment: Assignment, submission_path: str | Path, *, public: bool = False,
@@ -43,13 +56,23 @@ def grade(assignment: Assignment, submission_path: str | Path, *, public: bool =
     report.grader_errors = context.grader_errors
     report.extra = context.extra
     report.problem = submission.problem or session.load_error
-    for cell in session.cell_errors:
-        report.notes.append(f"notebook cell {cell['cell'] + 1} raised {cell['error'].get('type')}: "
-                            f"{cell['error'].get('message')}")
+    report.notes += cell_notes(session.cell_errors)
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not report.tests:
         report.grader_errors.append(f"pytest could not run the graders in {tests_dir} (exit {int(exit_code)})")
     report.execution_time = time.perf_counter() - started
     return report
+
+
+MAX_CELL_NOTES = 10  # notebook cells that raised, named one by one; the rest are counted
+
+
+def cell_notes(cell_errors: list[dict]) -> list[str]:
+    """A note per notebook cell that raised (errors already checked by protocol.loaded: exact types, cut)."""
+    notes = [describe_error(cell["error"], f"notebook cell {cell['cell'] + 1}")
+             for cell in cell_errors[:MAX_CELL_NOTES]]
+    if len(cell_errors) > MAX_CELL_NOTES:
+        notes.append(f"… and {len(cell_errors) - MAX_CELL_NOTES} more notebook cells raised an exception")
+    return notes
 
 
 def _freeze_imports() -> None:

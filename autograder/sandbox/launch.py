@@ -45,6 +45,13 @@ class WorkerProcess:
     def pid(self) -> int:
         return self.popen.pid
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the worker's process group and session (what they reaped included).
+
+        One pass over /proc (a few ms): the grader samples it now and then, for the submission's budget.
+        """
+        return group_cpu_seconds(self.popen.pid)
+
     def kill_group(self) -> None:
         """SIGKILL the worker's process group now; safe from any thread (reaping is left to kill())."""
         if self.popen.returncode is None:
@@ -72,6 +79,26 @@ class WorkerProcess:
             except OSError:
                 pass
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def group_cpu_seconds(leader: int) -> float:
+    """utime + stime (with reaped children's) of every live process whose group or session is ``leader``."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # after the command: state, ppid, pgrp, session, ..., utime (12), stime, cutime, cstime (15)
+        if len(fields) > 15 and leader in (int(fields[2]), int(fields[3])):
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+    return total / _TICKS
 
 
 # all a worker sees of the grader: the runtime and the bottom layer it imports (autograder/runtime/__init__.py maps it)

@@ -38,7 +38,7 @@ REPLY_TIMEOUT = 10.0  # a template or a new child that takes longer is treated a
 MAX_CHILDREN = 500  # a template is replaced after this many workers (its own CPU limit counts forks)
 # set by each child for itself (rlimits, threads) or by the grader (timeouts, output caps): one template serves all
 PER_CHILD_FIELDS = {"call_timeout", "load_timeout", "output_bytes", "max_output_bytes", "warm", "cpu_seconds",
-                    "file_bytes", "processes", "memory_bytes", "threads"}
+                    "file_bytes", "processes", "memory_bytes", "threads", "budget_wall", "budget_cpu"}
 # the template's own rlimits: wide, since a child can only lower what it inherits
 TEMPLATE_RLIMITS = {"cpu_seconds": 7 * 24 * 3600, "file_bytes": 2**40, "processes": 65536, "memory_bytes": None}
 MAX_LANES = 2  # templates kept per grader process (one per kind of confinement in use)
