@@ -5,36 +5,26 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
-from autograder.course import Course, CourseError, find_course, parse_extension, parse_moment
-
-# the bundled course: this repository's layout (a course folder has the same three parts, see course.py)
-PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent
-GRADERS_DIR = PACKAGE_DIR / "graders"
-SOLUTIONS_DIR = REPO_DIR / "solutions"
-ASSIGNMENTS_DIR = REPO_DIR / "assignments"
+# the bundled course's layout lives in course.py (which must not import this module); re-exported here
+from autograder.course import (  # noqa: F401 - re-exported paths
+    ASSIGNMENTS_DIR,
+    GRADERS_DIR,
+    PACKAGE_DIR,
+    REPO_DIR,
+    SOLUTIONS_DIR,
+    Course,
+    CourseError,
+    find_course,
+    parse_extension,
+    parse_moment,
+)
+from autograder.late import LatePolicy
 
 
 class UnknownAssignment(LookupError):
     """No assignment of that name."""
-
-
-@dataclass(frozen=True)
-class LatePolicy:
-    """Late penalty: a fraction of the score per started day late, up to a cap; per-student due dates."""
-
-    due: datetime | None = None
-    penalty_per_day: float = 0.0
-    cap: float = 1.0
-    extensions: Mapping[str, datetime] = field(default_factory=dict)  # student id -> their own due date
-
-    def due_for(self, student: str | None) -> datetime | None:
-        if student is not None and student in self.extensions:
-            return self.extensions[student]
-        return self.due
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+# the bundled course: this repository's layout (a course folder has the same three parts)
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+GRADERS_DIR = PACKAGE_DIR / "graders"
+SOLUTIONS_DIR = REPO_DIR / "solutions"
+ASSIGNMENTS_DIR = REPO_DIR / "assignments"
+
 COURSE_ENV = "TENSORGRADE_COURSE"
 COURSE_FILE = "course.toml"
 ROSTER_FILE = "roster.csv"
@@ -106,8 +113,8 @@ class Course:
 
 
 def bundled_course() -> Course:
-    """This repository's course; read from ``autograder.assignment``'s paths each time (tests repoint them)."""
-    from autograder import assignment as paths
+    """This repository's course; read from this module's paths each time (tests repoint them)."""
+    import autograder.course as paths  # the module's globals, read now: tests and golden cases repoint them
 
     return Course(root=None, solutions_dir=paths.SOLUTIONS_DIR, graders_dir=paths.GRADERS_DIR,
                   assignments_dir=paths.ASSIGNMENTS_DIR)

@@ -8,10 +8,25 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from autograder.assignment import LatePolicy
+
+@dataclass(frozen=True)
+class LatePolicy:
+    """Late penalty: a fraction of the score per started day late, up to a cap; per-student due dates."""
+
+    due: datetime | None = None
+    penalty_per_day: float = 0.0
+    cap: float = 1.0
+    extensions: Mapping[str, datetime] = field(default_factory=dict)  # student id -> their own due date
+
+    def due_for(self, student: str | None) -> datetime | None:
+        if student is not None and student in self.extensions:
+            return self.extensions[student]
+        return self.due
+
 
 DAY_SECONDS = 24 * 3600
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-import autograder.assignment as assignment_paths
+import autograder.course as assignment_paths  # the bundled course's paths
 from autograder.assignment import REPO_DIR, Assignment, all_assignments
 from release import gradescope, nbgrader_export, notebooks, otter_export, student
 from release.answers import student_source

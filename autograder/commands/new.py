@@ -208,14 +208,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_student_files(root: Path, name: str) -> bool:
-    """Generate assignments/<name>/ with the release code (absent from a bundle's engine copy: then later)."""
-    try:
-        from release.assignments import write_assignment
-    except ModuleNotFoundError:
-        return False
-    from autograder.assignment import load_assignment
-    from autograder.course import load_course
+    """Generate assignments/<name>/ through the ``release`` verb, where a package registered one.
 
-    assignment = load_assignment(name, load_course(root))
-    write_assignment(assignment, root / "assignments")
-    return True
+    The engine never imports the release tool by name (it registers its verbs; a bundle's engine
+    copy has none), so this goes through the command line's registry, exactly as a user would.
+    """
+    import contextlib
+    import io
+
+    from autograder import cli
+
+    if not any(verb.startswith("release.") for verb in cli.registered_verbs()):
+        return False
+    with contextlib.redirect_stdout(io.StringIO()):  # its "wrote ..." lines: summarised by our caller
+        return cli.main(["release", "assignments", name, "--course", str(root)]) == exitcodes.OK
