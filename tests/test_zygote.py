@@ -251,3 +251,184 @@ def test_a_template_that_cannot_start_falls_back_to_cold_workers(submission, mon
 def test_templates_are_shared_by_limits_that_only_children_apply():
     assert warm._key(Limits(cpu_seconds=5, memory_bytes=None, threads=2)) == warm._key(Limits())
     assert warm._key(Limits(sandbox=False)) != warm._key(Limits())
+
+
+def lane_state() -> dict:
+    """Everything a worker inherits or can see that one student could change for the next (runs in the worker)."""
+    import builtins
+    import os
+    import resource
+    import signal
+    import sys
+
+    import torch
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    dispositions = {}
+    for sig in signal.valid_signals():
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            try:
+                handler = signal.getsignal(sig)
+            except (OSError, ValueError):
+                continue
+            dispositions[int(sig)] = handler if handler in (signal.SIG_DFL, signal.SIG_IGN, None) else "python"
+    limits = {name: list(resource.getrlimit(getattr(resource, name))) for name in dir(resource)
+              if name.startswith("RLIMIT_")}
+    return {"env": {k: v for k, v in os.environ.items() if k not in ("HOME", "TMPDIR", "PWD")},
+            "umask": umask, "signals": {str(k): str(v) for k, v in dispositions.items()}, "rlimits": limits,
+            "modules": sorted(k for k in sys.modules if not k.startswith("tensorgrade_trusted")),
+            "builtins": sorted(vars(builtins)), "default_dtype": str(torch.get_default_dtype()),
+            "torch_sum": torch.sum is torch._C._VariableFunctions.sum, "threads": torch.get_num_threads(),
+            "cwd_files": sorted(os.listdir(".")), "blocked_signals": sorted(map(int, signal.pthread_sigmask(
+                signal.SIG_BLOCK, []))),
+            "shm_free": os.statvfs("/dev/shm").f_bavail if os.path.isdir("/dev/shm") else None}
+
+
+def leave_traces_everywhere() -> dict:
+    """Child A: change and leave behind everything it can; says which of the lingering kinds it could even create."""
+    import ctypes
+    import os
+    import resource
+    import signal
+    import sys
+    import types
+
+    import torch
+
+    created = {}
+    os.environ["TG_LEFT"] = "answers"
+    os.putenv("TG_PUT", "answers")
+    os.umask(0o000)
+    for sig in (signal.SIGTERM, signal.SIGUSR1, signal.SIGPIPE, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    resource.setrlimit(resource.RLIMIT_STACK, (2**20, resource.getrlimit(resource.RLIMIT_STACK)[1]))
+    sys.modules["tg_left_behind"] = types.ModuleType("tg_left_behind")
+    torch.sum = lambda *a, **k: 42  # noqa: ARG005
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(2)
+    __import__("builtins").TG_LEFT = True
+    # files everywhere it may write: its directory, the lane, /tmp, /dev/shm (filled up), hidden and locked ones
+    for place in (".", "..", "/tmp", "/dev/shm"):
+        for name in ("tg_left.txt", ".tg_hidden"):
+            try:
+                with open(os.path.join(place, name), "w") as handle:
+                    handle.write("answers")
+            except OSError:
+                pass
+        try:
+            locked = os.path.join(place, "tg_locked")
+            os.makedirs(os.path.join(locked, "inner", "deeper"))
+            open(os.path.join(locked, "inner", "deeper", "f"), "w").close()
+            os.chmod(os.path.join(locked, "inner", "deeper"), 0)
+            os.chmod(os.path.join(locked, "inner"), 0)
+            os.chmod(locked, 0)
+        except OSError:
+            pass
+    try:  # the next child's directory, prepared in advance
+        os.symlink("/tmp", os.path.join("..", f"w{int(os.path.basename(os.getcwd())[1:]) + 1}"))
+    except (OSError, ValueError):
+        pass
+    try:
+        os.mkfifo("/tmp/tg_fifo")
+    except OSError:
+        pass
+    try:
+        with open("/dev/shm/tg_fill", "wb") as handle:
+            while True:
+                handle.write(b"\0" * 2**20)
+    except OSError:
+        pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    created["sysv"] = [libc.shmget(0, 4096, 0o1666) >= 0, libc.semget(0, 1, 0o1666) >= 0,
+                       libc.msgget(0, 0o1666) >= 0]
+    libc.syscall.restype = ctypes.c_long
+    nr = {"x86_64": (248, 250), "aarch64": (217, 219)}.get(os.uname().machine)
+    if nr:  # add_key("user", "tg_left", "answers", 7, KEY_SPEC_USER_KEYRING)
+        created["keyring"] = libc.syscall(nr[0], b"user", b"tg_left", b"answers", 7, -4) >= 0
+    try:
+        mq_open = libc.mq_open
+        mq_open.restype = ctypes.c_int
+        created["mqueue"] = mq_open(b"/tg_left", os.O_CREAT | os.O_RDWR, 0o600, None) >= 0
+    except AttributeError:
+        created["mqueue"] = None
+    if os.fork() == 0:  # processes that leave the group and session, one of them stopped, one ignoring SIGTERM
+        os.setsid()
+        if os.fork() == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            sys.argv[0] = "tg_left_process"
+            import time
+
+            time.sleep(600)
+        if os.fork() == 0:
+            os.kill(os.getpid(), signal.SIGSTOP)
+        os._exit(0)
+    return created
+
+
+def find_traces(parent: int) -> dict:
+    """Child B: every trace of child A that it can find."""
+    import ctypes
+    import os
+
+    found = {}
+    processes = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) not in (os.getpid(), 1, parent):
+            try:
+                processes.append(open(f"/proc/{entry}/cmdline").read() or f"pid {entry}")
+            except OSError:
+                pass
+    found["processes"] = processes
+    found["files"] = [os.path.join(p, n) for p in (".", "..", "/tmp", "/dev/shm") for n in os.listdir(p)
+                      if n.startswith(("tg_", ".tg_")) or (p == ".." and os.path.islink(os.path.join(p, n)))]
+    found["sysv"] = {kind: open(f"/proc/sysvipc/{kind}").read().splitlines()[1:] for kind in ("shm", "sem", "msg")}
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    nr = {"x86_64": (248, 250), "aarch64": (217, 219)}.get(os.uname().machine)
+    if nr:  # keyctl(KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", "tg_left", 0)
+        found["keyring"] = libc.syscall(nr[1], 10, -4, b"user", b"tg_left", 0) >= 0
+    try:
+        mq_open = libc.mq_open
+        mq_open.restype = ctypes.c_int
+        found["mqueue"] = mq_open(b"/tg_left", os.O_RDONLY, 0, None) >= 0
+    except AttributeError:
+        found["mqueue"] = False
+    import builtins
+
+    found["builtins"] = hasattr(builtins, "TG_LEFT")
+    return found
+
+
+@pytest.mark.slow
+def test_a_child_leaves_traces_everywhere_and_the_next_finds_none(submission):
+    """Lanes stay clean: files, a full /dev/shm, IPC, keyrings, processes, inherited and in-process state."""
+    with started(submission, LIMITS) as first:
+        assert isinstance(first.process.popen, warm.WarmChild), warm.why_cold()
+        template = first.process.popen.template
+        fresh = first.trusted(lane_state)
+        created = first.trusted(leave_traces_everywhere)
+        changed = first.trusted(lane_state)
+    assert changed != fresh  # the sabotage did change this worker
+    # state that would outlive the process and that no sweep can list is refused outright (seccomp)
+    assert not created.get("keyring") and not created.get("mqueue"), created
+    with started(submission, LIMITS) as second:
+        assert isinstance(second.process.popen, warm.WarmChild), warm.why_cold()
+        assert second.process.popen.template is template  # the same lane: its sweep ran in between
+        traces = second.trusted(find_traces, second.trusted(_parent))
+        after = second.trusted(lane_state)
+    expected = {"processes": [], "files": [], "sysv": {"shm": [], "sem": [], "msg": []}, "mqueue": False,
+                "builtins": False}
+    if "keyring" in traces:
+        expected["keyring"] = False
+    assert traces == expected
+    assert after == fresh
+
+
+def _parent() -> int:
+    import os
+
+    return os.getppid()

@@ -6,7 +6,11 @@ It lets ``socket()`` create only AF_UNIX sockets (Python's multiprocessing and t
 DataLoader use them), refuses io_uring (whose IORING_OP_SOCKET would bypass the check),
 refuses ``clone``/``unshare`` with CLONE_NEWUSER (user namespaces are kernel attack surface a
 worker never needs) and every system call made through another ABI (``int 0x80``, x32),
-which a filter that looks up numbers for one ABI cannot judge. Once installed it cannot be
+which a filter that looks up numbers for one ABI cannot judge. It also refuses the two kinds of
+kernel state that outlive a process and that the warm template's sweep cannot list: keyrings
+(``add_key``, ``request_key``, ``keyctl``: a uid's user keyring is shared by every child of a
+lane) and POSIX message queues (``mq_open``: they live in the IPC namespace until unlinked), so
+nothing one student's worker leaves there can reach the next. Once installed it cannot be
 removed, and the worker's children inherit it.
 """
 
@@ -21,10 +25,13 @@ import struct
 _ARCHES = {
     # machine: AUDIT_ARCH_*, first number of a foreign ABI (x32) or None, and the system calls filtered
     "x86_64": (0xC000003E, 0x40000000, {"socket": 41, "clone": 56, "unshare": 272, "io_uring_setup": 425,
-                                        "clone3": 435}),
+                                        "clone3": 435, "mq_open": 240, "add_key": 248, "request_key": 249,
+                                        "keyctl": 250}),
     "aarch64": (0xC00000B7, None, {"socket": 198, "clone": 220, "unshare": 97, "io_uring_setup": 425,
-                                   "clone3": 435}),
+                                   "clone3": 435, "mq_open": 180, "add_key": 217, "request_key": 218,
+                                   "keyctl": 219}),
 }
+LINGERING = ("mq_open", "add_key", "request_key", "keyctl")
 _AF_UNIX = 1
 _CLONE_NEWUSER = 0x10000000
 _PR_SET_NO_NEW_PRIVS = 38
@@ -73,6 +80,8 @@ def _program() -> list[tuple[int, int, int, int]]:
         program += [(_JGE_K, "deny", 0, foreign)]
     program += [
         (_JEQ_K, "deny", 0, nr["io_uring_setup"]),  # IORING_OP_SOCKET would bypass the socket() check
+        # state that outlives the process and that no sweep between two students can list
+        *((_JEQ_K, "deny", 0, nr[name]) for name in LINGERING),
         # clone3 passes its flags in memory a filter cannot read: ENOSYS makes glibc fall back to clone
         (_JEQ_K, "enosys", 0, nr["clone3"]),
         (_JEQ_K, "flags", 0, nr["unshare"]),

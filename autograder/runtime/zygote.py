@@ -232,27 +232,52 @@ def _kill_everything_else(mode: str, pgid: int) -> bool:
     return False
 
 
-def _clear_dir(path: str, owner: int | None) -> None:
-    """Delete what is in ``path`` (only entries owned by ``owner`` when given)."""
+SWEPT = ("/tmp", "/dev/shm")  # besides the lane: where a child may write
+_BEFORE: dict[str, set[str]] = {}  # what those held before the first child (e.g. the sandbox's own mount points)
+
+
+def _names(path: str) -> set[str]:
+    try:
+        return set(os.listdir(path))
+    except OSError:
+        return set()
+
+
+def remember_before(lane: str) -> None:
+    """Note what the swept places hold before any child runs: only what a child adds must be gone after it."""
+    for path in (lane, *SWEPT):
+        _BEFORE[path] = _names(path)
+
+
+def _clear_dir(path: str, owner: int | None) -> bool:
+    """Delete what is in ``path`` (only entries owned by ``owner`` when given); False when something a child
+    added stayed (mount points and what was there before the first child do not count)."""
     try:
         entries = list(os.scandir(path))
     except OSError:
-        return
+        return True
     for entry in entries:
         try:
             if owner is not None and entry.stat(follow_symlinks=False).st_uid != owner:
                 continue
             if entry.is_dir(follow_symlinks=False):
-                # a child may have made its own directories unreadable to itself: give them back first
+                # a child may have made its own directories unreadable to itself: give them back first,
+                # from the top (a walk cannot list a directory it may not read)
+                os.chmod(entry.path, 0o700)
                 for root, dirs, _ in os.walk(entry.path):
                     for name in dirs:
                         os.chmod(os.path.join(root, name), 0o700, follow_symlinks=False)
-                os.chmod(entry.path, 0o700)
                 shutil.rmtree(entry.path)
             else:
                 os.unlink(entry.path)
         except OSError:
             pass
+    try:
+        left = [e for e in os.scandir(path) if e.name not in _BEFORE.get(path, set())
+                and (owner is None or e.stat(follow_symlinks=False).st_uid == owner)]
+    except OSError:
+        return False
+    return not left
 
 
 def _remove_ipc(owner: int | None) -> None:
@@ -279,15 +304,19 @@ def sweep(mode: str, lane: str, pgid: int) -> bool:
     clean = _kill_everything_else(mode, pgid)
     if mode == "ns":
         # own mount and IPC namespaces: every writable place belongs to this lane
-        for path in (lane, "/tmp", "/dev/shm"):
-            _clear_dir(path, None)
+        for path in (lane, *SWEPT):
+            clean = _clear_dir(path, None) and clean
         _remove_ipc(None)
     elif mode == "uid":
-        for path in (lane, "/tmp", "/dev/shm"):
-            _clear_dir(path, os.getuid())
+        for path in (lane, *SWEPT):
+            clean = _clear_dir(path, os.getuid()) and clean
         _remove_ipc(os.getuid())
     else:
-        _clear_dir(lane, None)
+        clean = _clear_dir(lane, None) and clean
+    # everything else a child could change (environment, cwd, umask, signal dispositions, rlimits,
+    # sys.modules, torch's globals) was its own process's and ended with it: the next child is forked
+    # afresh from the template, which never ran student code; keyrings and POSIX message queues,
+    # which would outlive it, are refused by the worker's seccomp filter
     return clean
 
 
@@ -322,6 +351,8 @@ def serve(ctl: socket.socket, mode: str, lane: str, spare: dict | None = None,
         if child is not None and child["pidfd"] in ready:
             _, status = os.waitpid(child["pid"], 0)
             os.close(child["pidfd"])
+            if extras is not None:
+                extras.join()  # what its imports write (torch's caches in the lane) must not appear after the sweep
             clean = sweep(mode, lane, child["pid"])
             _send(ctl, protocol.exited(child["id"], os.waitstatus_to_exitcode(status), clean))
             child = None
@@ -382,6 +413,7 @@ def main(argv: list[str]) -> None:
         loaded = preload()
         import torch
 
+        remember_before(os.getcwd())
         spare = _fork_spare(ctl, os.getcwd())  # the first child, forked while this process has one thread
         # never torch.cuda.is_available() or any op here: is_initialized() only reads a flag
         _send(ctl, protocol.ready(os.getpid(), loaded, 0, bool(torch.cuda.is_initialized())))
