@@ -7,9 +7,9 @@ The package, top layer first (a module imports only its own layer and those belo
     cli.py           the verbs of commands/, and those other packages register (release)
     commands/        one module per verb: demo, check, init, new, grade, report, export, doctor, mutants
 
-    batch.py         a class into the gradebook, resumable; batch_view.py its progress and summary
-    discover.py      finds a class's submissions in folders, files and LMS exports (lms_formats.py)
-    jobs.py          one job and grade_job(); executors.py runs them in lanes (by name), ray_executor.py on Ray
+    batch/           a class: discover.py (folders, files, LMS exports via lms_formats.py), jobs.py (one job,
+                     grade_job), executors.py (lanes, registered by name), ray.py (Ray tasks), run.py (into
+                     the gradebook, resumable), view.py (progress and summary)
     gradebook/       the database of results (SQLAlchemy, Alembic)
     reports/         feedback pages, plots, similarity hints; channels/ scores into nbgrader and otter
     mutants/         mutation testing of the graders

@@ -17,9 +17,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # top to bottom: each entry's modules (a package stands for everything in it)
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("command line", ("autograder.__main__", "autograder.cli", "autograder.commands")),
-    ("class work", ("autograder.batch", "autograder.batch_view", "autograder.discover", "autograder.executors",
-                    "autograder.ray_executor", "autograder.jobs", "autograder.gradebook", "autograder.reports",
-                    "autograder.mutants", "autograder.lms_formats", "autograder.channels")),
+    ("class work", ("autograder.batch", "autograder.gradebook", "autograder.reports", "autograder.mutants",
+                    "autograder.lms_formats", "autograder.channels")),
     ("grading", ("autograder.grading",)),
     ("graders' API", ("autograder.proxy", "autograder.checks", "autograder.strategies", "autograder.datasets",
                       "autograder.loopcheck", "autograder.loops", "autograder.diagrams", "autograder.graders")),

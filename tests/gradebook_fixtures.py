@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from autograder.assignment import Assignment, LatePolicy
-from autograder.discover import FoundSubmission
+from autograder.batch.discover import FoundSubmission
 from autograder.gradebook import Gradebook
 from autograder.gradebook.models import FIRST_ROUND
 from autograder.gradebook.pgserver import TempPostgres, find_pg_bin

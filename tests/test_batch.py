@@ -343,11 +343,11 @@ def test_piped_output_prints_a_progress_line_while_a_long_job_runs(tmp_path, mon
 
     from rich.console import Console
 
-    from autograder import batch_view
-    from autograder.batch import grade_batch
-    from autograder.batch_view import BatchProgress
-    from autograder.discover import discover
-    from autograder.executors import JobResult
+    from autograder.batch import view as batch_view
+    from autograder.batch.discover import discover
+    from autograder.batch.executors import JobResult
+    from autograder.batch.run import grade_batch
+    from autograder.batch.view import BatchProgress
 
     class SlowExecutor:
         def run(self, jobs, on_result):
@@ -373,7 +373,7 @@ def test_a_single_long_grading_keeps_a_piped_log_alive(monkeypatch):
 
     from rich.console import Console
 
-    from autograder import batch_view
+    from autograder.batch import view as batch_view
 
     monkeypatch.setattr(batch_view, "PLAIN_EVERY", 1.0)
     out = io.StringIO()

@@ -8,7 +8,7 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.discover import discover
+from autograder.batch.discover import discover
 from autograder.submission import MAX_SUBMISSION_BYTES
 
 MODULE = "storage"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from autograder.executors import EXECUTORS, Job, JobResult, LocalExecutor, grade_job, make_executor
+from autograder.batch.executors import EXECUTORS, Job, JobResult, LocalExecutor, grade_job, make_executor
 
 
 def fake_grade(job: Job) -> JobResult:

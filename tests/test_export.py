@@ -91,7 +91,7 @@ def test_cli_says_what_to_do_without_a_gradebook(tmp_path, capsys):
 
 
 def add_missing(gradebook_path, student: str, reason: str = "no submission found: notes.txt", **details):
-    from autograder.discover import MissingSubmission
+    from autograder.batch.discover import MissingSubmission
 
     with open_gradebook(gradebook_path) as gradebook:
         row = gradebook.assignment_row(COURSE)

@@ -146,7 +146,7 @@ def test_postgres_unreachable_is_a_clear_error(tmp_path):
 
 
 def test_a_missing_submission_is_a_row_until_a_file_arrives(db_url):
-    from autograder.discover import MissingSubmission
+    from autograder.batch.discover import MissingSubmission
 
     with open_gradebook(db_url) as gradebook:
         row = gradebook.assignment_row(COURSE)

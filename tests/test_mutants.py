@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from autograder.assignment import REPO_DIR, all_assignments, load_assignment
-from autograder.executors import JobResult
+from autograder.batch.executors import JobResult
 from autograder.mutants import equivalents
 from autograder.mutants.generate import generate, generate_file, solution_regions
 from autograder.mutants.operators import OPERATORS

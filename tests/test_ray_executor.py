@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from autograder.assignment import REPO_DIR, load_assignment
-from autograder.executors import EXECUTORS, Job, JobResult
+from autograder.batch.executors import EXECUTORS, Job, JobResult
 from autograder.gradebook import open_gradebook
 from autograder.stubs import make_stub
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'tensorgrade[cluster]')")
 
-from autograder.ray_executor import RayExecutor, RayUnavailable  # noqa: E402
+from autograder.batch.ray import RayExecutor, RayUnavailable  # noqa: E402
 
 HW1 = load_assignment("hw1_storage")
 

@@ -13,8 +13,8 @@ from rich.console import Console
 
 from autograder import exitcodes
 from autograder.assignment import Assignment, load_assignment
-from autograder.discover import HANDIN_CHOICES
-from autograder.executors import EXECUTORS
+from autograder.batch.discover import HANDIN_CHOICES
+from autograder.batch.executors import EXECUTORS
 from autograder.grading.render import render_report
 from autograder.grading.results import Report
 
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     from autograder.sandbox.warm import start_early
 
     start_early()  # the template imports torch while this process does the same
-    from autograder.batch_view import Heartbeat
+    from autograder.batch.view import Heartbeat
     from autograder.grading.runner import grade
 
     console = Console()
@@ -202,10 +202,10 @@ def run_batch(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from sqlalchemy.exc import SQLAlchemyError
 
-    from autograder.batch import grade_batch
-    from autograder.batch_view import BatchProgress, print_summary
-    from autograder.discover import discover
-    from autograder.executors import make_executor
+    from autograder.batch.discover import discover
+    from autograder.batch.executors import make_executor
+    from autograder.batch.run import grade_batch
+    from autograder.batch.view import BatchProgress, print_summary
     from autograder.gradebook import GradebookError, open_gradebook
 
     console = Console(stderr=False)

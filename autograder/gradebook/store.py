@@ -25,7 +25,7 @@ from autograder.gradebook.models import (
 
 if TYPE_CHECKING:
     from autograder.assignment import Assignment
-    from autograder.discover import FoundSubmission, MissingSubmission
+    from autograder.batch.discover import FoundSubmission, MissingSubmission
     from autograder.late import LateResult
 
 MISSING_HASH = "none"  # content_hash of a "no submission found" row: no file has it (a file's is 64 hex digits)

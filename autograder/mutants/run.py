@@ -1,7 +1,7 @@
 """Grade every mutant with the hidden graders, as any submission, and tell killed from surviving ones.
 
-Mutants are graded through an executor (:mod:`autograder.executors`): each one is a job with the
-mutated module's bytes, graded in a pool process by :func:`autograder.executors.grade_job`, so in
+Mutants are graded through an executor (:mod:`autograder.batch.executors`): each one is a job with the
+mutated module's bytes, graded in a pool process by :func:`autograder.batch.executors.grade_job`, so in
 the same sandboxed worker (warm lanes included) a student's file gets. The reference is graded
 in the same pool first in the queue: a mutant is *killed* when it scores less than the reference.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from autograder.assignment import Assignment
-from autograder.executors import Executor, Job, JobResult, make_executor
+from autograder.batch.executors import Executor, Job, JobResult, make_executor
 from autograder.mutants import equivalents
 from autograder.mutants.generate import Mutant, generate_file
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
 from typing import Any, Protocol
 
-from autograder.jobs import Job, JobResult, grade_job  # noqa: F401 - re-exported: the executors' interface
+from autograder.batch.jobs import Job, JobResult, grade_job  # noqa: F401 - re-exported: the executors' interface
 
 
 class Executor(Protocol):
@@ -186,7 +186,7 @@ class LocalExecutor:
 # executors by the name ``--executor`` takes: a class, or "module:attribute" imported only when chosen (Ray is
 # heavy and optional; naming it here keeps this module free of an import of it)
 EXECUTORS: dict[str, Callable[..., Executor] | str] = {"local": LocalExecutor,
-                                                      "ray": "autograder.ray_executor:RayExecutor"}
+                                                      "ray": "autograder.batch.ray:RayExecutor"}
 
 
 def register(name: str, factory: Callable[..., Executor] | str) -> None:

@@ -1,4 +1,4 @@
-"""The Ray executor: the same per-submission job (:func:`autograder.jobs.grade_job`) as Ray tasks.
+"""The Ray executor: the same per-submission job (:func:`autograder.batch.jobs.grade_job`) as Ray tasks.
 
 ``tensorgrade grade <hw> <dir> --executor ray [--ray-address ADDRESS] [--ray-gpus N]`` grades a
 class on a Ray cluster; results come back to this process and go into the same gradebook as the
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograder.jobs import Job, JobResult, grade_job
+from autograder.batch.jobs import Job, JobResult, grade_job
 
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'tensorgrade[cluster]'"
 

@@ -22,9 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.assignment import Assignment
-from autograder.batch import BatchSummary
-from autograder.discover import FoundSubmission
-from autograder.executors import JobResult
+from autograder.batch.discover import FoundSubmission
+from autograder.batch.executors import JobResult
+from autograder.batch.run import BatchSummary
 
 
 class RateColumn(ProgressColumn):

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from autograder.assignment import Assignment
+from autograder.batch.discover import Discovery, FoundSubmission
+from autograder.batch.executors import Executor, Job, JobResult
 from autograder.course import apply_points
-from autograder.discover import Discovery, FoundSubmission
-from autograder.executors import Executor, Job, JobResult
 from autograder.gradebook import Gradebook
 from autograder.gradebook.models import FIRST_ROUND, SubmissionRow
 from autograder.gradebook.store import clean_text
