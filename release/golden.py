@@ -22,7 +22,8 @@ from pathlib import Path
 
 import nbformat
 
-import autograder.course as assignment_paths  # the bundled course's paths
+import autograder.assignment as assignment_paths  # re-exports the bundled course's paths
+import autograder.course as course_paths  # the bundled course's paths
 from autograder.assignment import REPO_DIR, Assignment, all_assignments
 from release import gradescope, nbgrader_export, notebooks, otter_export, student
 from release.answers import student_source
@@ -36,14 +37,21 @@ CHECKS_PLACEHOLDER = "'''<the engine's autograder/checks.py>'''"
 
 @contextlib.contextmanager
 def use_sources(case_dir: Path) -> Iterator[list[Assignment]]:
-    """Point the engine at a case's ``solutions/`` and ``graders/`` for the duration."""
-    saved = assignment_paths.GRADERS_DIR, assignment_paths.SOLUTIONS_DIR
-    assignment_paths.GRADERS_DIR = case_dir / "graders"
-    assignment_paths.SOLUTIONS_DIR = case_dir / "solutions"
+    """Point the engine at a case's ``solutions/`` and ``graders/`` for the duration.
+
+    Both modules that hold the bundled course's paths are repointed: ``autograder.course`` (which
+    finds the assignments) and ``autograder.assignment`` (which re-exports them to locate files).
+    """
+    modules = [m for m in (assignment_paths, course_paths) if hasattr(m, "GRADERS_DIR")]
+    saved = [(m, m.GRADERS_DIR, m.SOLUTIONS_DIR) for m in modules]
+    for module in modules:
+        module.GRADERS_DIR = case_dir / "graders"
+        module.SOLUTIONS_DIR = case_dir / "solutions"
     try:
         yield all_assignments()
     finally:
-        assignment_paths.GRADERS_DIR, assignment_paths.SOLUTIONS_DIR = saved
+        for module, graders, solutions in saved:
+            module.GRADERS_DIR, module.SOLUTIONS_DIR = graders, solutions
 
 
 def is_engine_copy(relative: str) -> bool:

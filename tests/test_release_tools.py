@@ -127,4 +127,4 @@ def test_otter_assign_and_run(tools, tmp_path):
     assert public_results and all(t["max_score"] == 0 for t in public_results)
     assert not [t for t in public_results if "FAIL" in t.get("output", "") or "Error" in t.get("output", "")]
     master_text = master.read_text()
-    assert "hidden: true" in master_text and "def test_" not in master_text  # no grader code in any notebook
+    assert "hidden: true" in master_text and "def test_shares_storage_quiz(" not in master_text  # no grader code
