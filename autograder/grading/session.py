@@ -208,6 +208,8 @@ class Session:
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
             flooded = self.tap is not None and self.tap.flooded
             code = self._kill(exit_code=True)
+            if self.budget_spent == "cpu":  # its RLIMIT_CPU was what was left of the submission's budget
+                raise StudentTimeout(self.budget_message().replace("was not run", "was stopped", 1)) from None
             if flooded:
                 raise StudentCrash(f"printed more than {self.limits.max_output_bytes // 2**20} MiB of output and was "
                                    "stopped (remove prints inside loops)") from None
@@ -284,7 +286,7 @@ class Session:
              return_args: bool = False, timeout: float | None = None, label: str | None = None) -> Call:
         key = name if target is None else f"{target}.{name}"
         label = label or f"`{name}`"
-        if key in self.timed_out:
+        if key in self.timed_out and self.budget_spent is None:  # a spent budget says so instead
             raise StudentTimeout(f"{label} was not run again: it timed out earlier in this test")
         self.ensure_started()
         request = protocol.call(name, tuple(args), dict(kwargs), target=target, return_args=return_args)

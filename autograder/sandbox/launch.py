@@ -46,9 +46,9 @@ class WorkerProcess:
         return self.popen.pid
 
     def cpu_seconds(self) -> float:
-        """CPU seconds used so far by the worker's process group and session (what they reaped included).
+        """CPU seconds used so far by the worker and the processes it started (what they reaped included).
 
-        One pass over /proc (a few ms): the grader samples it now and then, for the submission's budget.
+        The grader samples it now and then (at most twice a second), for the submission's budget.
         """
         return group_cpu_seconds(self.popen.pid)
 
@@ -84,20 +84,50 @@ class WorkerProcess:
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def _stat_fields(pid: int | str) -> list[bytes] | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _cpu_ticks(fields: list[bytes]) -> int:
+    # after the command: state, ppid, pgrp, session, ..., utime (12), stime, cutime, cstime (15)
+    return int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14]) if len(fields) > 15 else 0
+
+
 def group_cpu_seconds(leader: int) -> float:
-    """utime + stime (with reaped children's) of every live process whose group or session is ``leader``."""
+    """CPU seconds (with reaped children's) of ``leader`` and its live descendants.
+
+    The tree is walked through /proc/<pid>/task/<tid>/children (cost proportional to the
+    worker's own processes); where the kernel lacks those files, every process whose group or
+    session is ``leader`` is counted instead (one pass over /proc).
+    """
+    if os.path.exists(f"/proc/{leader}/task/{leader}/children"):
+        total, todo, seen = 0, [leader], set()
+        while todo and len(seen) < 100_000:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            fields = _stat_fields(pid)
+            if fields is None:
+                continue
+            total += _cpu_ticks(fields)
+            try:
+                for task in os.scandir(f"/proc/{pid}/task"):
+                    with open(f"{task.path}/children", "rb") as children:
+                        todo += [int(c) for c in children.read().split()]
+            except (OSError, ValueError):
+                pass
+        return total / _TICKS
     total = 0
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        # after the command: state, ppid, pgrp, session, ..., utime (12), stime, cutime, cstime (15)
-        if len(fields) > 15 and leader in (int(fields[2]), int(fields[3])):
-            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        if entry.name.isdigit():
+            fields = _stat_fields(entry.name)
+            if fields is not None and len(fields) > 15 and leader in (int(fields[2]), int(fields[3])):
+                total += _cpu_ticks(fields)
     return total / _TICKS
 
 
