@@ -93,10 +93,14 @@ def test_nbgrader_generate_assignment_and_autograde(tools, tmp_path):
         grades = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert float(grades["alice"]["max_score"]) == 0  # check cells are feedback; tensorgrade records the points
     # the public checks ran in nbgrader's kernel: they pass on alice's notebook and name bob's missing functions
-    alice = (course / "autograded" / "alice" / "hw1_storage" / "storage.ipynb").read_text()
-    bob = (course / "autograded" / "bob" / "hw1_storage" / "storage.ipynb").read_text()
-    assert public_points() > 0 and "not implemented" not in alice and "AssertionError" not in alice
-    assert "not implemented" in bob
+    def check_errors(student: str) -> list[str]:
+        nb = nbformat.read(course / "autograded" / student / "hw1_storage" / "storage.ipynb", as_version=4)
+        checks = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("check-")]
+        assert checks
+        return [o.get("evalue", "") for c in checks for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+    assert public_points() > 0 and check_errors("alice") == []
+    assert check_errors("bob") and all("not implemented" in e for e in check_errors("bob"))
 
 
 def test_otter_assign_and_run(tools, tmp_path):
