@@ -204,7 +204,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         else:
             result.status = "error"
             result.output = "the grader itself failed on this test; your instructor has been told"
-            ctx.grader_errors.append(f"{item.nodeid}: {type(exc).__name__}: {exc}")
+            # cut: a grader's own exception may quote a student value
+            ctx.grader_errors.append(cut(f"{item.nodeid}: {type(exc).__name__}: {exc}", MAX_CASE_FEEDBACK))
     result.output = cut(result.output, MAX_FEEDBACK)
     if result.status == "failed":  # diagrams: a picture per failure (few), its text form after the feedback
         found = (diagrams_of(call.excinfo.value) if call.excinfo is not None else []) + (
