@@ -27,7 +27,10 @@ def jobs(*commands: str) -> list[Job]:
 
 
 @pytest.mark.slow
-def test_every_job_is_answered_once_and_crashes_and_hangs_cost_only_their_job():
+def test_every_job_is_answered_once_and_crashes_and_hangs_cost_only_their_job(tmp_path, monkeypatch):
+    from autograder.course import COURSE_ENV
+    from autograder.datasets import DATA_ROOT_ENV
+
     def fake_grade(job: Job) -> JobResult:
         import os
         import time
@@ -37,7 +40,8 @@ def test_every_job_is_answered_once_and_crashes_and_hangs_cost_only_their_job():
             os._exit(7)
         if command == "hang":
             time.sleep(120)
-        return JobResult(job.key, report={"pid": os.getpid()})
+        return JobResult(job.key, report={"pid": os.getpid(), "course": os.environ.get(COURSE_ENV),
+                                          "data": os.environ.get(DATA_ROOT_ENV)})
 
     results: dict[str, JobResult] = {}
 
@@ -47,6 +51,10 @@ def test_every_job_is_answered_once_and_crashes_and_hangs_cost_only_their_job():
 
     executor = RayExecutor(2, job_timeout=20, target=fake_grade, max_retries=0)
     assert ray.is_initialized() and executor.started_ray
+    # the command line pins the course and --data-root in the environment: tasks must see them as lanes do,
+    # also when Ray's workers were started before (as on a cluster, which never saw this environment)
+    monkeypatch.setenv(COURSE_ENV, str(tmp_path / "course"))
+    monkeypatch.setenv(DATA_ROOT_ENV, str(tmp_path / "data"))
     executor.run(jobs("ok", "crash", "ok", "hang", "ok", "ok"), on_result)
     assert not ray.is_initialized()  # the instance it started is stopped again
     assert set(results) == {f"job{i}" for i in range(6)}
@@ -54,6 +62,8 @@ def test_every_job_is_answered_once_and_crashes_and_hangs_cost_only_their_job():
     assert "Ray task failed" in results["job1"].error and "retried" in results["job1"].error
     assert "longer than 20 s" in results["job3"].error
     assert all(r.report["pid"] != os.getpid() for r in results.values() if r.ok)
+    assert {(r.report["course"], r.report["data"]) for r in results.values() if r.ok} == {
+        (str(tmp_path / "course"), str(tmp_path / "data"))}
 
 
 def test_ray_is_a_registered_executor_and_an_unreachable_cluster_is_said_in_words():

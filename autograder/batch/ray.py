@@ -16,6 +16,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograder.batch.jobs import Job, JobResult, grade_job
+from autograder.course import COURSE_ENV
+from autograder.datasets import DATA_ROOT_ENV
+
+CARRIED_ENV = (COURSE_ENV, DATA_ROOT_ENV)  # set by the command line, read by grade_job
 
 INSTALL_HINT = "the Ray executor needs Ray: pip install 'tensorgrade[cluster]'"
 
@@ -94,7 +98,13 @@ class RayExecutor:
         ray = _ray()
         if not ray.is_initialized():
             self.started_ray = self._connect()
-        task = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=self.max_retries)(self.target)
+        # what grading reads from the environment (the course, the --data-root folder) reaches the tasks
+        # as it reaches local lanes, also on a cluster started elsewhere, whose workers never saw this
+        # environment; the paths must exist on every node (docs/cluster.md)
+        carried = {name: os.environ[name] for name in CARRIED_ENV if name in os.environ}
+        options: dict[str, Any] = {"runtime_env": {"env_vars": carried}} if carried else {}
+        task = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=self.max_retries,
+                          **options)(self.target)
         pending = list(jobs)
         pending.reverse()
         running: dict[Any, tuple[Job, float]] = {}
