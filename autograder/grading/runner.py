@@ -57,6 +57,12 @@ def grade(assignment: Assignment, submission_path: str | Path, *, public: bool =
     report.extra = context.extra
     report.problem = submission.problem or session.load_error
     report.notes += cell_notes(session.cell_errors)
+    if session.budget_spent:  # the tests after it failed at once: worth a line for whoever reads the report
+        limits = session.limits
+        report.instructor_notes.append(
+            f"this submission used up its grading budget ({limits.budget_wall:g} s wall-clock, {limits.budget_cpu:g} s "
+            f"CPU; the {'CPU' if session.budget_spent == 'cpu' else 'wall-clock'} budget ran out): the tests after "
+            "that point failed without running")
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not report.tests:
         report.grader_errors.append(f"pytest could not run the graders in {tests_dir} (exit {int(exit_code)})")
     report.execution_time = time.perf_counter() - started
