@@ -75,6 +75,28 @@ def test_new_makes_an_assignment_that_grades_three_ways(in_course, capsys):
     assert cli.main(["new", "Bad Name"]) == exitcodes.USAGE
 
 
+def test_a_courses_graders_import_their_own_helpers(in_course):
+    # graders import helpers as autograder.graders.<hw>.<module>: in a course that is the course's copy
+    assert cli.main(["new", "hw6_attention"]) == exitcodes.OK
+    hw6 = load_assignment("hw6_attention")
+    (hw6.graders_dir / "helpers.py").write_text("POINTS_NOTE = 'from the course folder'\n")
+    (hw6.graders_dir / "test_helper_import.py").write_text(
+        "import pytest\n\nfrom autograder.graders.hw6_attention.helpers import POINTS_NOTE\n\n\n"
+        "@pytest.mark.points(1)\ndef test_helper_is_the_courses():\n"
+        "    assert POINTS_NOTE == 'from the course folder'\n")
+    report = grade(hw6, hw6.solution)
+    assert report.grader_errors == [] and report.score == report.max_score == 5, (report.grader_errors, lost(report))
+    # and a course's copy of a bundled assignment runs the copy's helpers, not the bundled ones
+    hw2 = load_assignment("hw2_indexing")
+    assert hw2.graders_dir.is_relative_to(in_course)
+    specs = hw2.graders_dir / "specs.py"
+    specs.write_text(specs.read_text() + "\nraise RuntimeError('the course copy of specs.py ran')\n")
+    broken = grade(hw2, hw2.solution)
+    assert any("the course copy of specs.py ran" in e for e in broken.grader_errors), broken.grader_errors[:3]
+    bundled = grade(load_assignment("hw2_indexing", bundled_course()), hw2.solution)  # the bundled one is intact
+    assert bundled.grader_errors == [] and bundled.score == bundled.max_score
+
+
 def test_new_outside_a_course_says_how_to_make_one(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(COURSE_ENV, raising=False)

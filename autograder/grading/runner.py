@@ -47,9 +47,11 @@ def grade(assignment: Assignment, submission_path: str | Path, *, public: bool =
     limits = limits or limits_for(assignment)
     warm.prewarm(limits)  # the warm template imports torch while pytest collects the graders
     _freeze_imports()
+    if not public:
+        use_graders_folder(assignment.name, assignment.graders_dir)
     with Session(submission, limits) as session:
         context = plugin.GradingContext(session=session, assignment=assignment)
-        exit_code = _run_pytest(tests_dir, public, select, plugin.Grading(context))
+        exit_code, collection_errors = _run_pytest(tests_dir, public, select, plugin.Grading(context))
     report.tests = context.results
     report.notes = context.notes
     report.instructor_notes = context.instructor_notes
@@ -64,9 +66,42 @@ def grade(assignment: Assignment, submission_path: str | Path, *, public: bool =
             f"CPU; the {'CPU' if session.budget_spent == 'cpu' else 'wall-clock'} budget ran out): the tests after "
             "that point failed without running")
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not report.tests:
-        report.grader_errors.append(f"pytest could not run the graders in {tests_dir} (exit {int(exit_code)})")
+        why = "; ".join(collection_errors) or "pytest printed no error lines"
+        report.grader_errors.append(f"pytest could not run the graders in {tests_dir} (exit {int(exit_code)}): {why}")
     report.execution_time = time.perf_counter() - started
     return report
+
+
+def use_graders_folder(name: str, folder: Path) -> None:
+    """Make ``autograder.graders.<name>`` the package in ``folder`` for this process.
+
+    Graders import their helpers as ``autograder.graders.<hw>.helpers`` (they are ordinary pytest
+    files next to them). A course's copy of an assignment lives in the course folder, so without
+    this its graders would silently run the bundled helpers, and a new assignment's helpers could
+    not be imported at all. The bundled folder is the package's own: then nothing is aliased.
+    """
+    import importlib.machinery
+    import importlib.util
+
+    import autograder.graders as parent
+
+    package = f"{parent.__name__}.{name}"
+    folder = Path(folder).resolve()
+    loaded = sys.modules.get(package)
+    if loaded is not None and [Path(p).resolve() for p in getattr(loaded, "__path__", [])] == [folder]:
+        return
+    for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:
+        del sys.modules[key]  # another folder's (or the bundled) helpers: never mixed with these
+    if hasattr(parent, name):
+        delattr(parent, name)
+    bundled = Path(parent.__file__).resolve().parent / name
+    if folder == bundled:
+        return  # the ordinary import finds it
+    spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
+    spec.submodule_search_locations = [str(folder)]
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[package] = module
+    setattr(parent, name, module)
 
 
 MAX_CELL_NOTES = 10  # notebook cells that raised, named one by one; the rest are counted
@@ -112,7 +147,9 @@ def _forget_look_alike_tests(tests_dir: Path) -> None:
             del sys.modules[path.stem]
 
 
-def _run_pytest(tests_dir: Path, public: bool, select: str | None, grading: plugin.Grading) -> int:
+def _run_pytest(tests_dir: Path, public: bool, select: str | None,
+                grading: plugin.Grading) -> tuple[int, list[str]]:
+    """pytest's exit code, and its error lines (the last few: why it could not collect, if it could not)."""
     pattern = "test_public*.py" if public else "test_*.py"
     _forget_look_alike_tests(tests_dir)
     args = [str(tests_dir), "-p", "autograder.grading.plugin", *(f"-pno:{name}" for name in UNUSED_PLUGINS),
@@ -120,6 +157,10 @@ def _run_pytest(tests_dir: Path, public: bool, select: str | None, grading: plug
             "-o", "addopts=", "--rootdir", str(tests_dir), "--confcutdir", str(tests_dir), "-c", "/dev/null"]
     if select:
         args += ["-k", select]
-    # pytest's own terminal output is noise here: our report is the output
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return pytest.main(args, plugins=[grading])
+    # pytest's own terminal output is noise here (our report is the output), except when it could not
+    # even collect the graders: then its error lines are the only explanation an instructor gets
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = pytest.main(args, plugins=[grading])
+    errors = [line[1:].strip()[:300] for line in out.getvalue().splitlines() if line.startswith("E ")]
+    return code, errors[-5:]
