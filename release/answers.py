@@ -24,6 +24,9 @@ from autograder.stubs import solution_lines
 from release.assignments import expected_files
 
 HARNESS_PATH = Path(__file__).with_name("harness_runtime.py")
+# engine files every notebook's setup cell embeds before the harness, as modules of these names
+# (standard library only: a notebook runs where tensorgrade may not be installed)
+EMBEDDED_ENGINE = {"tensorgrade_faults": PACKAGE_DIR / "faults.py", "tensorgrade_scoring": PACKAGE_DIR / "scoring.py"}
 CONTAINED = 24  # secrets at least this long are found inside longer lines too
 MIN_SOLUTION = 8  # shorter solution lines ("pass", "x = 0") say nothing about the answer
 TRIVIAL = re.compile(r"^(import |from \S+ import|@pytest\.mark\.|[\w.]+\)?:?$|[)\]}]+[,:]?$|#)")
@@ -36,8 +39,10 @@ def _stripped(text: str) -> set[str]:
 
 
 def student_lines() -> set[str]:
-    """Lines students receive anyway: stubs, instructions, public tests, the notebook harness."""
+    """Lines students receive anyway: stubs, instructions, public tests, the notebook harness and what it embeds."""
     lines = _stripped(HARNESS_PATH.read_text())
+    for path in EMBEDDED_ENGINE.values():
+        lines |= _stripped(path.read_text())
     for assignment in all_assignments():
         for content in expected_files(assignment).values():
             lines |= _stripped(content)

@@ -1,8 +1,10 @@
 """Public checks inside a notebook: the assignment's test_public.py, run by pytest in the kernel.
 
-Generated notebooks embed this file's source (see release.public_checks). It must stay
-self-contained (standard library and pytest only), because a notebook runs wherever a student
-has torch and pytest, with or without tensorgrade. Its ``student`` fixture calls the notebook's
+Generated notebooks embed this file's source (see release.public_checks), after the engine's
+own ``faults.py`` and ``scoring.py`` (loaded as ``tensorgrade_faults`` and ``tensorgrade_scoring``),
+so a notebook describes faults and scores partial credit exactly as the engine does, from the
+same code rather than a copy. All three stay standard library (and pytest) only, because a
+notebook runs wherever a student has torch and pytest, with or without tensorgrade. Its ``student`` fixture calls the notebook's
 own functions directly: these checks help students while they work, they grade nothing (grading
 always goes through tensorgrade's sandboxed worker).
 """
@@ -30,35 +32,21 @@ NO_CUDA = "no CUDA device here"
 STATE: dict[str, Any] = {}
 
 
-class StudentFault(Exception):
-    """Something the notebook's code did that fails the current check."""
-
-
-class StudentError(StudentFault):
-    """The notebook's function raised an exception."""
-
-    def __init__(self, message: str, error: dict) -> None:
-        super().__init__(message)
-        self.error = error
-
-    @property
-    def type_name(self) -> str:
-        return self.error.get("type", "")
-
-    def is_a(self, builtin_name: str) -> bool:
-        return builtin_name in self.error.get("builtins", [])
-
-
-class StudentTimeout(StudentFault):
-    """Kept for the public tests' imports; a notebook has no per-call timeout."""
-
-
-class StudentCrash(StudentFault):
-    """Kept for the public tests' imports."""
-
-
-class BadReply(StudentFault):
-    """Kept for the public tests' imports."""
+try:  # in a notebook: the setup cell registered the engine's own files under these names first
+    from tensorgrade_faults import BadReply, StudentCrash, StudentError, StudentFault, StudentTimeout, describe_error
+    from tensorgrade_scoring import Credit as _Credit
+    from tensorgrade_scoring import earned
+except ImportError:  # imported from the package (tensorgrade's own tests)
+    from autograder.faults import (  # noqa: F401 - re-exported to the public tests
+        BadReply,
+        StudentCrash,
+        StudentError,
+        StudentFault,
+        StudentTimeout,
+        describe_error,
+    )
+    from autograder.scoring import Credit as _Credit
+    from autograder.scoring import earned
 
 
 @dataclass
@@ -77,10 +65,8 @@ def _error(exc: BaseException) -> dict:
 
 
 def describe(exc: BaseException, what: str) -> str:
-    if isinstance(exc, NotImplementedError):
-        return f"{what} is not implemented yet (it raised NotImplementedError)"
-    message = str(exc)
-    return f"{what} raised {type(exc).__name__}: {message}" if message else f"{what} raised {type(exc).__name__}"
+    """The engine's words for an exception (faults.describe_error), from the exception itself."""
+    return describe_error(_error(exc), what)
 
 
 DATA_SCALARS = (type(None), bool, int, float, complex, str, bytes)
@@ -216,32 +202,11 @@ class NotebookStudent:
         return result, time.perf_counter() - start
 
 
-class Credit:
-    """Partial credit inside one check, as in tensorgrade's ``credit`` fixture."""
+class Credit(_Credit):
+    """Partial credit inside one check: the engine's own rule (scoring.Credit), counting its Mistake and faults."""
 
     def __init__(self) -> None:
-        self.passed = 0
-        self.failures: list[str] = []
-
-    @contextlib.contextmanager
-    def case(self, label: str) -> Any:
-        try:
-            yield
-        except (STATE["Mistake"], StudentFault) as exc:
-            self.failures.append(f"{label}: {exc}" if label else str(exc))
-        else:
-            self.passed += 1
-
-    @property
-    def used(self) -> bool:
-        return bool(self.passed or self.failures)
-
-    @property
-    def total(self) -> int:
-        return self.passed + len(self.failures)
-
-    def fraction(self) -> float:
-        return self.passed / self.total if self.total else 0.0
+        super().__init__(counted=(STATE["Mistake"], StudentFault))
 
 
 @dataclass
@@ -310,16 +275,15 @@ def _outcome(item: Any, call: Any, report: Any) -> Outcome:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         outcome.status, outcome.message = "SKIP", reason.removeprefix("Skipped: ")
     elif call.excinfo is None:
+        outcome.score = earned(points, credit, stopped=False)  # the engine's rule, so scores match tensorgrade's
         if credit is not None and credit.used and credit.failures:
-            outcome.score = points * credit.fraction()
-            outcome.message = "; ".join(credit.failures[:3])
+            outcome.message = credit.feedback()
         else:
-            outcome.status, outcome.score = "PASS", points
+            outcome.status = "PASS"
     else:
         exc = call.excinfo.value
         if isinstance(exc, (STATE["Mistake"], StudentFault)):
-            done = credit.fraction() * credit.total / (credit.total + 1) if credit and credit.used else 0.0
-            outcome.score = points * done
+            outcome.score = earned(points, credit, stopped=True)
             outcome.message = str(exc)
         else:
             outcome.message = f"the check itself failed ({type(exc).__name__}: {exc}); tell your instructor"

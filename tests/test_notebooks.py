@@ -96,7 +96,9 @@ def test_example_stub_wrong_and_solved_notebooks_run_top_to_bottom(example, tmp_
     assert "FAIL  double doubles (0/1): double(x) is wrong at index 0: yours 3 vs expected 2" in first
     # partial credit: one case of two passes (2 points * 1/2), the composition check fails
     assert "public checks for clamp_positive: 1/3 points" in first
-    assert "FAIL  clamp_positive zeroes negatives and leaves x alone (1/2): x = [-3.0, 0.0, 2.0]: " in first
+    # in the engine's own words (the notebook runs scoring.py's Credit): which case of how many failed
+    assert ("FAIL  clamp_positive zeroes negatives and leaves x alone (1/2): 1 of 2 cases failed:\n"
+            "- x = [-3.0, 0.0, 2.0]: clamp_positive(x) is wrong at index 0") in first
 
     again = [text for cell_id, text in outputs.items() if cell_id.startswith("again-")]
     statuses = [s for text in again for s, _ in STATUS.findall(text)]
@@ -126,3 +128,18 @@ def test_every_assignment_notebook_runs_under_a_real_kernel(assignment, tmp_path
     report = grade(assignment, path)  # `tensorgrade grade` accepts the notebook
     assert report.problem is None and report.grader_errors == []
     assert report.max_score > 0 and report.score == report.max_score, lost(report)
+
+
+def test_the_notebook_describes_and_scores_with_the_engines_own_code():
+    from autograder import faults, scoring
+    from release import harness_runtime
+    from release.answers import EMBEDDED_ENGINE, HARNESS_PATH
+    from release.public_checks import py_literal, setup_cell
+
+    # imported from the package the harness uses the engine's modules; in a notebook, their embedded source
+    assert issubclass(harness_runtime.Credit, scoring.Credit) and harness_runtime.earned is scoring.earned
+    assert harness_runtime.StudentError is faults.StudentError
+    cell = setup_cell("example_ops", "", {})
+    assert all(py_literal(path.read_text()) in cell for path in EMBEDDED_ENGINE.values())
+    assert cell.index("tensorgrade_scoring") < cell.index("tensorgrade_notebook")  # loaded before the harness
+    assert "class Credit:" not in HARNESS_PATH.read_text() and "class StudentFault" not in HARNESS_PATH.read_text()
