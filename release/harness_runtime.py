@@ -4,9 +4,9 @@ Generated notebooks embed this file's source (see release.public_checks), after 
 own ``faults.py`` and ``scoring.py`` (loaded as ``tensorgrade_faults`` and ``tensorgrade_scoring``),
 so a notebook describes faults and scores partial credit exactly as the engine does, from the
 same code rather than a copy. All three stay standard library (and pytest) only, because a
-notebook runs wherever a student has torch and pytest, with or without tensorgrade. Its ``student`` fixture calls the notebook's
-own functions directly: these checks help students while they work, they grade nothing (grading
-always goes through tensorgrade's sandboxed worker).
+notebook runs wherever a student has torch and pytest, with or without tensorgrade. Its
+``student`` fixture calls the notebook's own functions directly: these checks help students
+while they work, they grade nothing (grading always goes through tensorgrade's sandboxed worker).
 """
 
 from __future__ import annotations

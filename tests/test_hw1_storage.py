@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from autograder.assignment import load_assignment
 from autograder.grading.runner import grade
-from tests.conftest import lost
+from tests.conftest import lost, variants_of
 
 pytestmark = pytest.mark.hw1_storage
 HW1 = load_assignment("hw1_storage")
@@ -63,7 +61,7 @@ def test_mistake_loses_exactly_its_points(name):
 
 # correct solutions written the ways students write them (lecture style, numpy-minded, one-liners, einsum,
 # torch.func...): every one gets full marks (no false failures)
-VARIANTS = sorted((Path(__file__).parent / "variants" / "hw1_storage").glob("*.py"))
+VARIANTS = variants_of(HW1)
 
 
 def test_there_are_at_least_five_correct_variants():

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from autograder.assignment import REPO_DIR, load_assignment
+from autograder.assignment import load_assignment
 from autograder.grading.runner import grade
-from tests.conftest import lost
-from tests.worker_watch import read_header
+from tests.conftest import check_exploit, exploits_aimed_at, lost, variants_of
 
 pytestmark = pytest.mark.slow  # every test grades a whole submission in a fresh worker
 HW4 = load_assignment("hw4_jacobians")
@@ -60,7 +57,7 @@ def test_every_mistake_file_is_covered():
 
 
 # correct solutions written the ways students write them (other library functions, loops, lecture style)
-VARIANTS = sorted((REPO_DIR / "solutions" / "hw4_jacobians" / "variants").glob("*.py"))
+VARIANTS = variants_of(HW4)
 
 
 def test_there_are_five_differently_written_correct_variants():
@@ -100,8 +97,7 @@ def test_public_checks_pass_on_the_reference_and_fail_on_the_stub():
 
 # hostile submissions aimed at this assignment: each earns what its honest part earns and loses exactly the tests
 # its header names (`loses`), with feedback that says what was seen (`says`)
-EXPLOITS = [p for p in sorted((REPO_DIR / "tests" / "exploits").glob("*.py"))
-            if read_header(p).get("assignment") == "hw4_jacobians"]
+EXPLOITS = exploits_aimed_at("hw4_jacobians")
 
 
 def test_there_are_exploit_cases_for_this_assignment():
@@ -110,10 +106,4 @@ def test_there_are_exploit_cases_for_this_assignment():
 
 @pytest.mark.parametrize("path", EXPLOITS, ids=[p.stem for p in EXPLOITS])
 def test_exploit_earns_only_its_honest_part(path):
-    fields = read_header(path)
-    assert fields["baseline"] == "reference"  # everything but the attacked part is the reference's code
-    report = grade(HW4, path)
-    assert report.grader_errors == []
-    losses = lost(report)
-    assert set(losses) == set(fields["loses"].split()), losses
-    assert re.search(fields["says"], "\n".join(losses.values())), losses
+    check_exploit(HW4, path)

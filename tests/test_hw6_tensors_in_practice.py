@@ -10,11 +10,11 @@ import pytest
 
 from autograder.assignment import load_assignment
 from autograder.grading.runner import grade
-from tests.conftest import lost
+from tests.conftest import lost, variants_of
 
 pytestmark = pytest.mark.slow  # every test grades a whole submission in a fresh worker
 HW6 = load_assignment("hw6_tensors_in_practice")
-VARIANTS = sorted((HW6.solution.parent / "variants").glob("*.py"))
+VARIANTS = variants_of(HW6)
 
 # mistake file -> {grader test that must lose points: words its feedback must contain}
 MISTAKES = {
