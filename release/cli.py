@@ -111,6 +111,17 @@ def run_assignments(args: argparse.Namespace) -> int:
     return _guarded(console, action)
 
 
+def warn_points_not_carried(console: Console, assignment, channel: str) -> None:
+    """course.toml's points are applied by `tensorgrade grade` and `export`, not yet inside a bundle: say so."""
+    if assignment.points is None and not assignment.test_points:
+        return
+    what = ", ".join(([f"a total of {assignment.points:g}"] if assignment.points is not None else [])
+                     + ([f"{len(assignment.test_points)} re-weighted test(s)"] if assignment.test_points else []))
+    console.print(f"[yellow]note:[/] course.toml gives {assignment.name} {what}; the {channel} scores with the "
+                  "graders' own points, so its maximum differs from `tensorgrade grade`/`export`. Set the same "
+                  "total in the LMS, or grade with `tensorgrade grade` and export.", markup=True)
+
+
 def run_student(args: argparse.Namespace) -> int:
     from release.student import NotOurFolder, write_student_bundle
 
@@ -147,6 +158,7 @@ def run_gradescope(args: argparse.Namespace) -> int:
     def action() -> int:
         path = write_gradescope_zip(assignment, out)
         console.print(f"wrote {path}  [green](no solution inside; leak check passed)[/]")
+        warn_points_not_carried(console, assignment, "Gradescope bundle")
         if args.try_submission is None:
             console.print("upload it as the autograder of a Gradescope programming assignment "
                           f"(try it first: --try {assignment.module}.py)")
@@ -186,6 +198,7 @@ def run_nbgrader(args: argparse.Namespace) -> int:
     def action() -> int:
         path = write_course(assignment, args.course)
         console.print(f"wrote {path}  [green](leak check passed)[/]")
+        warn_points_not_carried(console, assignment, "nbgrader export")
         console.print(f"next: cd {args.course} && nbgrader generate_assignment {assignment.name}")
         return exitcodes.OK
 
@@ -202,6 +215,7 @@ def run_otter(args: argparse.Namespace) -> int:
     def action() -> int:
         path = write_master(assignment, out)
         console.print(f"wrote {path}  [green](leak check passed)[/]")
+        warn_points_not_carried(console, assignment, "otter export")
         console.print(f"next: otter assign {path} {out / 'dist'}")
         return exitcodes.OK
 

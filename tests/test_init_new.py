@@ -97,6 +97,18 @@ def test_a_courses_graders_import_their_own_helpers(in_course):
     assert bundled.grader_errors == [] and bundled.score == bundled.max_score
 
 
+def test_a_bundle_says_when_course_points_are_not_carried_into_it(in_course, tmp_path, capsys):
+    config = in_course / "course.toml"
+    section = "[assignments.hw1_storage]\n"
+    config.write_text(config.read_text().replace(section, section + "points = 20\n"))
+    assert load_assignment("hw1_storage").points == 20
+    out = tmp_path / "hw1.zip"
+    capsys.readouterr()
+    assert cli.main(["release", "gradescope", "hw1_storage", "--out", str(out)]) == exitcodes.OK
+    said = " ".join(capsys.readouterr().out.split())
+    assert "a total of 20" in said and "Gradescope bundle scores with the graders' own points" in said
+
+
 def test_new_outside_a_course_says_how_to_make_one(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(COURSE_ENV, raising=False)
