@@ -535,7 +535,11 @@ class _Decoder:
             item = self.value(depth + 1)
             if type(item) not in (bool, int, float, complex):
                 raise WireError("numpy scalar holding something that is not a number")
-            return _NP_TYPES[code](item)
+            try:  # a crafted frame may pair any number with any type code: 2**100 as int8, 1+2j as int64
+                with np.errstate(over="ignore"):  # 1e300 as float16 is inf, as numpy itself would make it
+                    return _NP_TYPES[code](item)
+            except (OverflowError, TypeError, ValueError):
+                raise WireError(f"numpy scalar that does not fit its type {_NP_TYPES[code].__name__}") from None
         if op == _Op.DTYPE:
             name = self.text("a dtype")
             dtype = getattr(torch, name, None)

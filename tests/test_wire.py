@@ -204,6 +204,19 @@ def test_a_hand_written_frame_decodes_to_what_it_says():
     assert out.tolist() == [2.0, 3.0, 4.0] and out.requires_grad and out.storage_offset() == 1
 
 
+def test_a_numpy_scalar_that_does_not_fit_its_type_code_is_refused():
+    def tree_of(value):  # the value tree of a message without tensors: everything after the header
+        return wire.dumps(value, lambda obj: obj)[wire._HEAD.size:]
+
+    for kind, item in ((np.int8, 2**100), (np.uint8, -1), (np.int64, 1e300), (np.int64, 1 + 2j), (np.int8, 2**70)):
+        tree = bytes((wire._Op.NPSCALAR, wire._NP_CODE[kind])) + tree_of(item)
+        with pytest.raises(wire.WireError, match="does not fit"):
+            wire.loads(frame(tree=tree))
+    # what numpy makes of it without complaint stays as numpy makes it
+    tree = bytes((wire._Op.NPSCALAR, wire._NP_CODE[np.float16])) + tree_of(1e300)
+    assert np.isinf(wire.loads(frame(tree=tree))) and type(wire.loads(frame(tree=tree))) is np.float16
+
+
 def test_a_reply_too_large_is_said_by_the_sender_before_it_copies():
     big = torch.zeros(wire.MAX_FRAME_BYTES // 4 + 1)
     with pytest.raises(wire.TooLarge) as refused:
