@@ -108,3 +108,13 @@ def test_grade_overrides_due_and_late_on_the_command_line(capsys):
     args = parser.parse_args(["grade", "hw1_storage", "x.py", "--due", "soon"])
     assert effective_assignment(args) == exitcodes.USAGE
     assert "--due" in capsys.readouterr().out
+
+
+def test_demo_piped_into_a_log_says_each_step_in_a_line(capsys):
+    from autograder import cli
+
+    assert cli.main(["demo", "hw1_storage"]) == 0
+    out = capsys.readouterr().out  # captured: not a terminal, as in a CI log
+    steps = [line for line in out.splitlines() if line.startswith("grading ")]
+    assert steps[0] == f"grading 1/{len(steps)}: hw1_storage: reference" and "hw1_storage: stub" in steps[1]
+    assert "21 / 21" in out and "mutation score" in out

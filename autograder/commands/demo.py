@@ -37,10 +37,14 @@ def run(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold")
     jobs = [(a, label, path) for a in assignments for label, path in demo_submissions(a)]
     errors = 0
-    with Progress(console=console, transient=True) as progress:
+    plain = not console.is_terminal  # piped (a CI log): the bar draws nothing there, so say each step in a line
+    with Progress(console=console, transient=True, disable=plain) as progress:
         task = progress.add_task("grading", total=len(jobs))
-        for assignment, label, path in jobs:
+        for number, (assignment, label, path) in enumerate(jobs, 1):
             progress.update(task, description=f"{assignment.name}: {label}")
+            if plain:
+                console.print(f"grading {number}/{len(jobs)}: {assignment.name}: {label}", highlight=False,
+                              markup=False)
             report = grade(assignment, path)
             errors += len(report.grader_errors)
             lost = [t.name for t in report.tests if t.counted and t.score < t.max_score]
