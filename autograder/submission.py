@@ -10,6 +10,7 @@ import ast
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def _syntax_problem(text: str, label: str) -> str | None:
                 "split the deepest expression into named steps")
     try:
         tree = ast.parse(text, label)
-        if _ast_depth(tree) > MAX_SYNTAX_DEPTH:
+        if _deeper_than(tree, MAX_SYNTAX_DEPTH, ast.iter_child_nodes):
             return too_deep
         compile(tree, label, "exec", dont_inherit=True)
     except SyntaxError as exc:
@@ -105,31 +106,20 @@ def _syntax_problem(text: str, label: str) -> str | None:
     return None
 
 
-def _ast_depth(tree: ast.AST) -> int:
-    """Depth of a syntax tree, without recursion (the tree may be as deep as the parser allows)."""
-    deepest, todo = 0, [(tree, 1)]
-    while todo:
-        node, depth = todo.pop()
-        if depth > MAX_SYNTAX_DEPTH:
-            return depth
-        deepest = max(deepest, depth)
-        todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return deepest
-
-
-def _json_depth(value: object, limit: int) -> int:
-    """Depth of decoded JSON, without recursion; stops counting past ``limit``."""
-    deepest, todo = 0, [(value, 1)]
+def _deeper_than(root: object, limit: int, children: Callable[[object], Iterable[object]]) -> bool:
+    """Whether a tree nests more than ``limit`` levels, found without recursion (it may be as deep as the
+    parser allowed) and without walking past ``limit``."""
+    todo = [(root, 1)]
     while todo:
         node, depth = todo.pop()
         if depth > limit:
-            return depth
-        deepest = max(deepest, depth)
-        if isinstance(node, dict):
-            todo.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            todo.extend((child, depth + 1) for child in node)
-    return deepest
+            return True
+        todo.extend((child, depth + 1) for child in children(node))
+    return False
+
+
+def _json_children(node: object) -> Iterable[object]:
+    return node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
 
 
 def notebook_code_cells(nb: dict) -> list[tuple[str, list[str]]]:
@@ -172,7 +162,7 @@ def _read_notebook(sub: Submission) -> None:
     except (RecursionError, MemoryError):  # the decoder's own nesting limit
         sub.problem = too_deep
         return
-    if _json_depth(nb, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+    if _deeper_than(nb, MAX_JSON_DEPTH, _json_children):
         sub.problem = too_deep
         return
     try:
